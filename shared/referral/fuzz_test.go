@@ -1,0 +1,115 @@
+package referral
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/haven-hrd/haven/shared/problem"
+)
+
+// checkDecodeError fails unless err is one of the errors the decoders promise:
+// a validation error or payload-too-large, never anything a handler would
+// have to map to 500.
+func checkDecodeError(t *testing.T, err error) {
+	t.Helper()
+	var pe *problem.Error
+	if !errors.As(err, &pe) {
+		t.Fatalf("error %v (%T) is not a *problem.Error", err, err)
+	}
+	switch pe.Kind {
+	case problem.Validation:
+		if len(pe.Fields) == 0 {
+			t.Fatalf("validation error without fields")
+		}
+	case problem.PayloadTooLarge:
+	default:
+		t.Fatalf("unexpected kind %q", pe.Kind)
+	}
+}
+
+func FuzzDecodeJSON(f *testing.F) {
+	f.Add(readTestdata(f, "referral.json"))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		in, err := DecodeJSON(body)
+		if err != nil {
+			checkDecodeError(t, err)
+			return
+		}
+		_ = in.Validate(today)
+		_ = in.Persons()
+
+		again, err := json.Marshal(in)
+		if err != nil {
+			t.Fatalf("json.Marshal(decoded): %v", err)
+		}
+		if len(again) > MaxBodyBytes {
+			return // json.Marshal escapes <, > and & into six bytes each
+		}
+		got, err := DecodeJSON(again)
+		if err != nil {
+			t.Fatalf("DecodeJSON(re-encoded %q): %v", again, err)
+		}
+		if diff := cmp.Diff(in, got); diff != "" {
+			t.Fatalf("re-encoding changed the input (-first +second):\n%s", diff)
+		}
+
+		// A family body made of the same members decodes the same.
+		fam, err := json.Marshal(map[string][]Person{"family_members": in.FamilyMembers})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if in.FamilyMembers == nil {
+			return // marshals as null, which DecodeFamilyJSON calls required
+		}
+		members, err := DecodeFamilyJSON(fam)
+		if err != nil {
+			t.Fatalf("DecodeFamilyJSON(%q): %v", fam, err)
+		}
+		if diff := cmp.Diff(in.FamilyMembers, members); diff != "" {
+			t.Fatalf("DecodeFamilyJSON mismatch (-want +got):\n%s", diff)
+		}
+		_ = ValidateFamily(members, today)
+	})
+}
+
+func FuzzDecodeForm(f *testing.F) {
+	f.Add(readTestdata(f, "referral.form"))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		in, key, err := DecodeForm(body)
+		if err != nil {
+			checkDecodeError(t, err)
+			return
+		}
+		_ = in.Validate(today)
+
+		// What decoded from a form encodes back to one that decodes the
+		// same, and to JSON that decodes the same.
+		form := encodeForm(in, key)
+		if len(form.Encode()) > MaxBodyBytes {
+			return // the body may have sent bytes unescaped that Encode escapes
+		}
+		got, gotKey, err := DecodeForm([]byte(form.Encode()))
+		if err != nil {
+			t.Fatalf("DecodeForm(re-encoded %q): %v", form.Encode(), err)
+		}
+		if diff := cmp.Diff(in, got); diff != "" || gotKey != key {
+			t.Fatalf("form re-encoding changed the input (key %q -> %q) (-first +second):\n%s", key, gotKey, diff)
+		}
+		js, err := json.Marshal(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(js) > MaxBodyBytes {
+			return
+		}
+		fromJSON, err := DecodeJSON(js)
+		if err != nil {
+			t.Fatalf("DecodeJSON(%q): %v", js, err)
+		}
+		if diff := cmp.Diff(in, fromJSON); diff != "" {
+			t.Fatalf("form and JSON disagree (-form +json):\n%s", diff)
+		}
+	})
+}

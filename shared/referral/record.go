@@ -1,0 +1,51 @@
+package referral
+
+import "time"
+
+// Referral is a referral as Haven keeps it: what the partner sent plus what
+// Haven decided about it.
+type Referral struct {
+	Input
+	ID      string `json:"id"`
+	Partner string `json:"partner"`
+	Status  Status `json:"status"`
+	Persons int    `json:"persons"`
+	// Period is the quota year the referral holds or waits for; 0 before
+	// allocation.
+	Period    int       `json:"period,omitempty"`
+	Reasons   []string  `json:"reasons,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	// Version increases with every change; writes are conditional on it so no
+	// change is ever based on a stale read.
+	Version int `json:"-"`
+	// Fingerprint is the keyed hash of the principal's identity, used to flag
+	// the same defender referred by two partners.
+	Fingerprint string `json:"-"`
+}
+
+// Event is one entry of a referral's audit trail. It carries no personal data.
+type Event struct {
+	At           time.Time `json:"at"`
+	Action       string    `json:"action"`
+	FromStatus   Status    `json:"from_status,omitempty"`
+	ToStatus     Status    `json:"to_status,omitempty"`
+	PersonsDelta int       `json:"persons_delta"`
+	ActorRole    string    `json:"actor_role"`
+	// Actor is the caller's subject; officers see it in the audit, partners
+	// never do.
+	Actor string `json:"-"`
+}
+
+// Actions recorded in the audit trail.
+const (
+	ActionCreated    = "created"
+	ActionScreened   = "screened"
+	ActionAllocated  = "allocated"
+	ActionWaitlisted = "waitlisted"
+	ActionDecided    = "decided"
+	ActionArrived    = "arrived"
+	ActionWithdrawn  = "withdrawn"
+	ActionFamily     = "family-changed"
+	ActionRead       = "read"
+)
