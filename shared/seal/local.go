@@ -1,0 +1,167 @@
+package seal
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"github.com/tink-crypto/tink-go/v2/aead"
+	"github.com/tink-crypto/tink-go/v2/insecurecleartextkeyset"
+	"github.com/tink-crypto/tink-go/v2/keyset"
+	"github.com/tink-crypto/tink-go/v2/prf"
+)
+
+// localComment is written into every local keyset file so whoever finds one
+// knows what it is and what it must never be used for.
+const localComment = "Haven local-development keys, stored in cleartext. For the local runner and tests only: never use in AWS, never for real personal data."
+
+// localFile is the on-disk shape of a local keyset file: two Tink JSON
+// keysets, in cleartext.
+type localFile struct {
+	Comment     string          `json:"comment"`
+	AEAD        json.RawMessage `json:"aead"`
+	Fingerprint json.RawMessage `json:"fingerprint"`
+}
+
+// OpenLocal returns a Sealer whose keys live in a JSON file at path, creating
+// the file with fresh keys (AES256-GCM for Seal/Open, HMAC-SHA256 PRF for
+// Fingerprint) and 0600 permissions when it is missing, and reusing it
+// otherwise, so data sealed in one local run opens in the next.
+//
+// The keysets are stored in cleartext (Tink's insecurecleartextkeyset): this
+// is for the local runner and tests only, where there is no KMS. An existing
+// file readable by group or others is refused, as ssh refuses a loose private
+// key, because those keys open everything sealed with them.
+func OpenLocal(path string) (*Sealer, error) {
+	if path == "" {
+		return nil, errors.New("seal: empty keyset file path")
+	}
+	data, err := readLocal(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		data, err = createLocal(path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return parseLocal(path, data)
+}
+
+func readLocal(path string) ([]byte, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if runtime.GOOS != "windows" && info.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("seal: keyset file %s has mode %#o; it must be readable by its owner only (chmod 600)", path, info.Mode().Perm())
+	}
+	return os.ReadFile(path)
+}
+
+// createLocal writes fresh keysets to a private temporary file and links it
+// into place, so the file appears complete or not at all and two processes
+// starting together end up sharing whichever one won.
+func createLocal(path string) ([]byte, error) {
+	data, err := newLocalKeysets()
+	if err != nil {
+		return nil, err
+	}
+	// The runner's default path may sit in a directory not made yet; keep it
+	// private too.
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("seal: create keyset directory: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".haven-keyset-*") // created 0600
+	if err != nil {
+		return nil, fmt.Errorf("seal: create keyset file: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil { // explicit, whatever CreateTemp's default becomes
+		tmp.Close()
+		return nil, fmt.Errorf("seal: create keyset file: %w", err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return nil, fmt.Errorf("seal: write keyset file: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return nil, fmt.Errorf("seal: write keyset file: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, fmt.Errorf("seal: write keyset file: %w", err)
+	}
+	// Link, unlike rename, never replaces an existing file: keys another
+	// process just created (and may already have sealed with) are kept.
+	if err := os.Link(tmp.Name(), path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return readLocal(path)
+		}
+		return nil, fmt.Errorf("seal: create keyset file: %w", err)
+	}
+	return data, nil
+}
+
+func newLocalKeysets() ([]byte, error) {
+	aeadHandle, err := keyset.NewHandle(aead.AES256GCMKeyTemplate())
+	if err != nil {
+		return nil, fmt.Errorf("seal: new aead keyset: %w", err)
+	}
+	prfHandle, err := keyset.NewHandle(prf.HMACSHA256PRFKeyTemplate())
+	if err != nil {
+		return nil, fmt.Errorf("seal: new fingerprint keyset: %w", err)
+	}
+	f := localFile{Comment: localComment}
+	if f.AEAD, err = cleartextJSON(aeadHandle); err != nil {
+		return nil, err
+	}
+	if f.Fingerprint, err = cleartextJSON(prfHandle); err != nil {
+		return nil, err
+	}
+	data, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("seal: encode keyset file: %w", err)
+	}
+	return append(data, '\n'), nil
+}
+
+func cleartextJSON(h *keyset.Handle) (json.RawMessage, error) {
+	var buf bytes.Buffer
+	if err := insecurecleartextkeyset.Write(h, keyset.NewJSONWriter(&buf)); err != nil {
+		return nil, fmt.Errorf("seal: encode keyset: %w", err)
+	}
+	return json.RawMessage(buf.Bytes()), nil
+}
+
+func parseLocal(path string, data []byte) (*Sealer, error) {
+	var f localFile
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("seal: keyset file %s: %w", path, err)
+	}
+	if len(f.AEAD) == 0 || len(f.Fingerprint) == 0 {
+		return nil, fmt.Errorf("seal: keyset file %s: missing aead or fingerprint keyset", path)
+	}
+	aeadHandle, err := insecurecleartextkeyset.Read(keyset.NewJSONReader(bytes.NewReader(f.AEAD)))
+	if err != nil {
+		return nil, fmt.Errorf("seal: keyset file %s: aead keyset: %w", path, err)
+	}
+	a, err := aead.New(aeadHandle)
+	if err != nil {
+		return nil, fmt.Errorf("seal: keyset file %s: aead keyset: %w", path, err)
+	}
+	prfHandle, err := insecurecleartextkeyset.Read(keyset.NewJSONReader(bytes.NewReader(f.Fingerprint)))
+	if err != nil {
+		return nil, fmt.Errorf("seal: keyset file %s: fingerprint keyset: %w", path, err)
+	}
+	set, err := prf.NewPRFSet(prfHandle)
+	if err != nil {
+		return nil, fmt.Errorf("seal: keyset file %s: fingerprint keyset: %w", path, err)
+	}
+	return &Sealer{aead: a, fingerprint: loadedPRF(set)}, nil
+}
