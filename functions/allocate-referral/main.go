@@ -1,0 +1,6 @@
+// Command allocate-referral is the Lambda function of that step; see template.yaml.
+package main
+
+import "github.com/haven-hrd/haven/shared/lambdamain"
+
+func main() { lambdamain.Run("allocate-referral") }

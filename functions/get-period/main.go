@@ -1,0 +1,6 @@
+// Command get-period is the Lambda function of that step; see template.yaml.
+package main
+
+import "github.com/haven-hrd/haven/shared/lambdamain"
+
+func main() { lambdamain.Run("get-period") }

@@ -1,0 +1,6 @@
+// Command record-arrival is the Lambda function of that step; see template.yaml.
+package main
+
+import "github.com/haven-hrd/haven/shared/lambdamain"
+
+func main() { lambdamain.Run("record-arrival") }

@@ -1,0 +1,9 @@
+// Command local is Haven's local runner, the project's `sam local
+// start-api`: it reads template.yaml for functions, routes, tables and
+// buckets, starts embedded DynamoDB-API and S3 servers (or uses external ones),
+// seeds streams and partners, issues development tokens, verifies them as the
+// HttpApi JWT authorizer does, and hands each request to the function's real
+// handler as the API Gateway v2 event AWS would send.
+//
+//	go run ./infra/local [-addr 127.0.0.1:3000] [-data .haven]
+package main

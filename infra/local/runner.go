@@ -1,0 +1,394 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/oklog/ulid/v2"
+
+	"github.com/haven-hrd/haven/infra/embedded"
+	"github.com/haven-hrd/haven/infra/samtemplate"
+	"github.com/haven-hrd/haven/shared/api"
+	"github.com/haven-hrd/haven/shared/awsconn"
+	"github.com/haven-hrd/haven/shared/dynamostore"
+	"github.com/haven-hrd/haven/shared/lambdamain"
+	"github.com/haven-hrd/haven/shared/seal"
+)
+
+// Config is the runner's command line.
+type Config struct {
+	Addr             string
+	DynamoDBAddr     string
+	S3Addr           string
+	DataDir          string
+	DynamoDBEndpoint string
+	S3Endpoint       string
+	Template         string
+	Seed             string
+	// Log receives the functions' JSON logs.
+	Log *slog.Logger
+}
+
+// Runner is a running local stack.
+type Runner struct {
+	URL, DynamoDBURL, S3URL string
+
+	cfg       Config
+	srv       *http.Server
+	ln        net.Listener
+	dynamo    *embedded.DynamoDB
+	s3        *embedded.S3
+	snapshot  *embedded.Snapshot
+	functions map[string]*function
+	auth      *authority
+	dirty     atomic.Bool
+	stop      chan struct{}
+	wg        sync.WaitGroup
+}
+
+type function struct {
+	fn      samtemplate.Function
+	handler lambda.Handler
+}
+
+// Start brings the stack up.
+func Start(ctx context.Context, cfg Config) (r *Runner, err error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	}
+	tpl, err := samtemplate.Load(cfg.Template)
+	if err != nil {
+		return nil, fmt.Errorf("read template: %w", err)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, err
+	}
+	r = &Runner{cfg: cfg, functions: map[string]*function{}, stop: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			r.Close()
+		}
+	}()
+
+	r.DynamoDBURL = cfg.DynamoDBEndpoint
+	if r.DynamoDBURL == "" {
+		if r.dynamo, err = embedded.StartDynamoDB(cfg.DynamoDBAddr); err != nil {
+			return r, err
+		}
+		r.DynamoDBURL = r.dynamo.URL
+	}
+	r.S3URL = cfg.S3Endpoint
+	if r.S3URL == "" {
+		if r.s3, err = embedded.StartS3(cfg.S3Addr, filepath.Join(cfg.DataDir, "s3.bolt")); err != nil {
+			return r, err
+		}
+		r.S3URL = r.s3.URL
+	}
+	clients, err := awsconn.New(ctx, awsconn.Options{DynamoDBEndpoint: r.DynamoDBURL, S3Endpoint: r.S3URL})
+	if err != nil {
+		return r, err
+	}
+	tables := tpl.Tables()
+	if err := embedded.CreateTables(ctx, clients.DynamoDB, tables); err != nil {
+		return r, err
+	}
+	if err := embedded.CreateBuckets(ctx, clients.S3, tpl.Buckets()); err != nil {
+		return r, err
+	}
+	if r.dynamo != nil {
+		// The embedded DynamoDB keeps nothing itself: restore the last snapshot.
+		r.snapshot = &embedded.Snapshot{Path: filepath.Join(cfg.DataDir, "dynamodb.json"), DB: clients.DynamoDB}
+		for _, t := range tables {
+			r.snapshot.Tables = append(r.snapshot.Tables, embedded.TableName(t.LogicalID))
+		}
+		if _, err := r.snapshot.Load(ctx); err != nil {
+			return r, err
+		}
+	}
+
+	refs := map[string]string{}
+	for name, p := range tpl.Parameters {
+		if p.Default != nil {
+			refs[name] = fmt.Sprint(p.Default)
+		}
+	}
+	for _, t := range tables {
+		refs[t.LogicalID] = embedded.TableName(t.LogicalID)
+	}
+	for _, b := range tpl.Buckets() {
+		refs[b] = embedded.BucketName(b)
+	}
+	refs["AWS::Region"], refs["AWS::AccountId"], refs["AWS::StackName"] = "ca-central-1", "000000000000", "haven-local"
+
+	keyset := filepath.Join(cfg.DataDir, "keyset.json")
+	cursorKey, err := localSecret(filepath.Join(cfg.DataDir, "cursor.key"))
+	if err != nil {
+		return r, err
+	}
+	var names claimNames
+	for _, fn := range tpl.Functions() {
+		env := samtemplate.ResolveEnv(fn.Env, refs)
+		// Locally, personal data is sealed with a keyset in the data dir
+		// instead of KMS.
+		env["KMS_KEY_ARN"] = ""
+		env["KEYSET_FILE"] = keyset
+		env["CURSOR_KEY"] = cursorKey
+		env["DYNAMODB_ENDPOINT"] = r.DynamoDBURL
+		env["S3_ENDPOINT"] = r.S3URL
+		le := lambdamain.Env{
+			Table: env["TABLE_NAME"], ReportsBucket: env["REPORTS_BUCKET"], ExportsBucket: env["EXPORTS_BUCKET"],
+			KeysetFile: env["KEYSET_FILE"], CursorKey: env["CURSOR_KEY"],
+			ClaimRole: env["CLAIM_ROLE"], ClaimPartner: env["CLAIM_PARTNER"],
+			DynamoDBEndpoint: env["DYNAMODB_ENDPOINT"], S3Endpoint: env["S3_ENDPOINT"],
+		}
+		names = claimNames{Role: orDefault(le.ClaimRole, "custom:role"), Partner: orDefault(le.ClaimPartner, "custom:partner")}
+		if _, ok := api.Steps[fn.CodeDir]; !ok {
+			// A function in the template with no code yet: say so loudly
+			// and serve the rest (a test fails the build for this).
+			fmt.Fprintf(os.Stderr, "warning: %s (functions/%s) has no registered step; its routes are not served\n", fn.LogicalID, fn.CodeDir)
+			continue
+		}
+		h, err := lambdamain.Handler(ctx, fn.CodeDir, le, cfg.Log.With("function", fn.LogicalID))
+		if err != nil {
+			return r, fmt.Errorf("function %s: %w", fn.LogicalID, err)
+		}
+		r.functions[fn.LogicalID] = &function{fn: fn, handler: lambda.NewHandler(h)}
+	}
+	if r.auth, err = loadAuthority(cfg.DataDir, names); err != nil {
+		return r, err
+	}
+
+	if cfg.Seed != "" {
+		sealer, err := seal.OpenLocal(keyset)
+		if err != nil {
+			return r, err
+		}
+		st := dynamostore.New(clients.DynamoDB, embedded.TableName(tables[0].LogicalID), sealer)
+		if err := seed(ctx, st, cfg.Seed, time.Now().UTC()); err != nil {
+			return r, err
+		}
+	}
+
+	mux := http.NewServeMux()
+	for _, f := range r.functions {
+		for _, rt := range f.fn.Routes {
+			pattern := rt.Method + " " + goPattern(rt.Path)
+			if rt.Method == "ANY" {
+				pattern = goPattern(rt.Path)
+			}
+			mux.Handle(pattern, r.route(f, rt))
+		}
+	}
+	mux.HandleFunc("POST /_local/tokens", r.tokens)
+	mux.HandleFunc("POST /_local/invoke/{logicalID}", r.invoke)
+	if r.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+		return r, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	r.URL = "http://" + r.ln.Addr().String()
+	r.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go r.srv.Serve(r.ln)
+	if r.snapshot != nil {
+		r.wg.Add(1)
+		go r.autosave()
+	}
+	return r, nil
+}
+
+func orDefault(v, d string) string {
+	if v == "" {
+		return d
+	}
+	return v
+}
+
+// goPattern turns an API Gateway path into a ServeMux pattern: {id} is the
+// same, a greedy {proxy+} becomes {proxy...}.
+func goPattern(p string) string {
+	return strings.ReplaceAll(p, "+}", "...}")
+}
+
+// localSecret returns a random secret kept in path (created on first use).
+func localSecret(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		return strings.TrimSpace(string(b)), nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
+	s := ulid.Make().String() + ulid.Make().String()
+	return s, os.WriteFile(path, []byte(s), 0o600)
+}
+
+func (r *Runner) route(f *function, rt samtemplate.Route) http.Handler {
+	routeKey := rt.Method + " " + rt.Path
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		claims, err := r.auth.verify(req.Header.Get("Authorization"))
+		if err != nil {
+			// What the HttpApi JWT authorizer answers: the function never runs.
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("WWW-Authenticate", `Bearer`)
+			w.WriteHeader(http.StatusUnauthorized)
+			w.Write([]byte(`{"message":"Unauthorized"}`))
+			return
+		}
+		body, err := readBody(req, 1<<20)
+		if err != nil {
+			http.Error(w, "cannot read body", http.StatusBadRequest)
+			return
+		}
+		if len(body) > 1<<20 {
+			w.WriteHeader(http.StatusRequestEntityTooLarge)
+			w.Write([]byte(`{"message":"Request Entity Too Large"}`))
+			return
+		}
+		params := map[string]string{}
+		for _, name := range pathParamNames(rt.Path) {
+			params[name] = req.PathValue(name)
+		}
+		ev := buildEvent(req, routeKey, params, claims, ulid.Make().String(), body, time.Now())
+		payload, err := json.Marshal(ev)
+		if err != nil {
+			http.Error(w, "cannot build event", http.StatusInternalServerError)
+			return
+		}
+		ctx, cancel := context.WithTimeout(req.Context(), timeout(f.fn))
+		defer cancel()
+		out, err := f.handler.Invoke(ctx, payload)
+		if err != nil {
+			// What API Gateway answers when the integration fails.
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusInternalServerError)
+			w.Write([]byte(`{"message":"Internal Server Error"}`))
+			return
+		}
+		if req.Method != http.MethodGet {
+			r.dirty.Store(true)
+		}
+		writeResponse(w, out)
+	})
+}
+
+func timeout(fn samtemplate.Function) time.Duration {
+	if fn.Timeout > 0 {
+		return time.Duration(fn.Timeout) * time.Second
+	}
+	return 3 * time.Second
+}
+
+func pathParamNames(p string) []string {
+	var out []string
+	for _, seg := range strings.Split(p, "/") {
+		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
+			out = append(out, strings.TrimSuffix(strings.Trim(seg, "{}"), "+"))
+		}
+	}
+	return out
+}
+
+func (r *Runner) tokens(w http.ResponseWriter, req *http.Request) {
+	var tr tokenRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, req.Body, 4096))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&tr); err != nil {
+		localError(w, http.StatusBadRequest, "body must be JSON like {\"role\": \"partner\", \"partner\": \"front-line-defenders\"}")
+		return
+	}
+	tok, err := r.auth.issue(tr)
+	if err != nil {
+		localError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]string{"token": tok})
+}
+
+func localError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]string{"error": msg})
+}
+
+// invoke runs a scheduled function now with the event EventBridge Scheduler
+// would send, and returns the function's result.
+func (r *Runner) invoke(w http.ResponseWriter, req *http.Request) {
+	f, ok := r.functions[req.PathValue("logicalID")]
+	if !ok {
+		localError(w, http.StatusNotFound, "no such function in template.yaml")
+		return
+	}
+	now := time.Now().UTC()
+	ev := events.EventBridgeEvent{
+		Version: "0", ID: ulid.Make().String(), DetailType: "Scheduled Event", Source: "aws.scheduler",
+		AccountID: "000000000000", Time: now, Region: "ca-central-1",
+		Resources: []string{"arn:aws:scheduler:ca-central-1:000000000000:schedule/default/" + f.fn.LogicalID},
+		Detail:    json.RawMessage(`{}`),
+	}
+	payload, _ := json.Marshal(ev)
+	ctx, cancel := context.WithTimeout(req.Context(), timeout(f.fn))
+	defer cancel()
+	out, err := f.handler.Invoke(ctx, payload)
+	r.dirty.Store(true)
+	if err != nil {
+		localError(w, http.StatusBadGateway, "function failed: "+err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(out)
+}
+
+// autosave snapshots the embedded DynamoDB soon after each change, so even a
+// killed runner loses at most a second of work.
+func (r *Runner) autosave() {
+	defer r.wg.Done()
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.stop:
+			return
+		case <-t.C:
+			if r.dirty.Swap(false) {
+				if _, err := r.snapshot.Save(context.Background()); err != nil {
+					r.cfg.Log.Error("snapshot failed", "error", err.Error())
+					r.dirty.Store(true)
+				}
+			}
+		}
+	}
+}
+
+// Close saves the data and stops everything.
+func (r *Runner) Close() error {
+	var errs []error
+	if r.srv != nil {
+		errs = append(errs, r.srv.Close())
+	}
+	close(r.stop)
+	r.wg.Wait()
+	if r.snapshot != nil {
+		if _, err := r.snapshot.Save(context.Background()); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if r.dynamo != nil {
+		errs = append(errs, r.dynamo.Close())
+	}
+	if r.s3 != nil {
+		errs = append(errs, r.s3.Close())
+	}
+	return errors.Join(errs...)
+}

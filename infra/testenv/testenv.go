@@ -1,0 +1,195 @@
+// Package testenv gives tests a fresh, real-protocol environment: an embedded
+// DynamoDB API server (or the external one named by HAVEN_TEST_DYNAMODB_ENDPOINT,
+// such as moto_server for the cross-check) with the tables of template.yaml,
+// an embedded S3 server with its buckets, and Haven's dependencies wired to
+// them through the real AWS SDK.
+package testenv
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/haven-hrd/haven/infra/embedded"
+	"github.com/haven-hrd/haven/infra/samtemplate"
+	"github.com/haven-hrd/haven/shared/api"
+	"github.com/haven-hrd/haven/shared/apigw"
+	"github.com/haven-hrd/haven/shared/awsconn"
+	"github.com/haven-hrd/haven/shared/cursor"
+	"github.com/haven-hrd/haven/shared/dynamostore"
+	"github.com/haven-hrd/haven/shared/quota"
+	"github.com/haven-hrd/haven/shared/seal"
+)
+
+// Root is the repository root (the directory holding go.mod).
+func Root(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found above the test's directory")
+		}
+		dir = parent
+	}
+}
+
+var (
+	tplOnce sync.Once
+	tpl     *samtemplate.Template
+	tplErr  error
+)
+
+// Template is the parsed template.yaml.
+func Template(t testing.TB) *samtemplate.Template {
+	t.Helper()
+	root := Root(t)
+	tplOnce.Do(func() { tpl, tplErr = samtemplate.Load(filepath.Join(root, "template.yaml")) })
+	if tplErr != nil {
+		t.Fatal(tplErr)
+	}
+	return tpl
+}
+
+// Env is one test's environment.
+type Env struct {
+	DB      *dynamodb.Client
+	Clients *awsconn.Clients
+	// Dynamo is the embedded server (nil when an external one is used); its
+	// Server field emulates failures.
+	Dynamo *embedded.DynamoDB
+	S3     *embedded.S3
+	Table  string
+	Sealer *seal.Sealer
+	Store  *dynamostore.Store
+}
+
+// External reports whether tests run against an external DynamoDB (moto).
+func External() bool { return os.Getenv("HAVEN_TEST_DYNAMODB_ENDPOINT") != "" }
+
+// Options tune New.
+type Options struct {
+	// MaxAttempts bounds SDK retries (1 for failure tests).
+	MaxAttempts int
+	// S3 starts an embedded S3 server too.
+	S3 bool
+}
+
+// New starts a fresh environment, torn down when the test ends.
+func New(t testing.TB, o Options) *Env {
+	t.Helper()
+	ctx := context.Background()
+	e := &Env{}
+	endpoint := os.Getenv("HAVEN_TEST_DYNAMODB_ENDPOINT")
+	table := "HavenTable"
+	if endpoint == "" {
+		d, err := embedded.StartDynamoDB("127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { d.Close() })
+		e.Dynamo, endpoint = d, d.URL
+	} else {
+		// A shared external server: a table of its own per test.
+		b := make([]byte, 6)
+		rand.Read(b)
+		table = "HavenTable-" + hex.EncodeToString(b)
+	}
+	s3URL := ""
+	if o.S3 {
+		s, err := embedded.StartS3("127.0.0.1:0", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		e.S3, s3URL = s, s.URL
+	}
+	clients, err := awsconn.New(ctx, awsconn.Options{DynamoDBEndpoint: endpoint, S3Endpoint: s3URL, MaxAttempts: o.MaxAttempts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Clients, e.DB, e.Table = clients, clients.DynamoDB, table
+	tables := Template(t).Tables()
+	if len(tables) != 1 {
+		t.Fatalf("template has %d tables; testenv expects one", len(tables))
+	}
+	if err := embedded.CreateTable(ctx, e.DB, tables[0], table); err != nil {
+		t.Fatal(err)
+	}
+	if o.S3 {
+		if err := embedded.CreateBuckets(ctx, clients.S3, Template(t).Buckets()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if e.Sealer, err = seal.OpenLocal(filepath.Join(t.TempDir(), "keyset.json")); err != nil {
+		t.Fatal(err)
+	}
+	e.Store = dynamostore.New(e.DB, table, e.Sealer)
+	return e
+}
+
+// Partners of the seeded hrd stream.
+var Partners = []string{"unhcr", "front-line-defenders", "protectdefenders-eu"}
+
+// Seed creates the streams hrd (open) and closed-stream (closed), and the
+// period hrd/year with capacity.
+func (e *Env) Seed(t testing.TB, year, capacity int) {
+	t.Helper()
+	ctx := context.Background()
+	for _, st := range []dynamostore.Stream{
+		{ID: "hrd", Name: "HRD", Open: true, Partners: Partners},
+		{ID: "closed-stream", Name: "Closed", Open: false, Partners: Partners},
+	} {
+		if err := e.Store.PutStream(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.SetCapacity(t, "hrd", year, capacity)
+}
+
+// SetCapacity sets a period's capacity directly.
+func (e *Env) SetCapacity(t testing.TB, stream string, year, capacity int) {
+	t.Helper()
+	c := dynamostore.CapacityChange{Stream: stream, Year: year, Capacity: capacity, ActorRole: "admin", Actor: "test", Nonce: randHex()}
+	if _, _, err := e.Store.SetCapacity(context.Background(), c, func(quota.Period) (dynamostore.Idem, error) { return nil, nil }, time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Deps wires Haven's steps to the environment. Logs go to w (nil: discarded).
+func (e *Env) Deps(w io.Writer, now func() time.Time) *api.Deps {
+	if w == nil {
+		w = io.Discard
+	}
+	d := &api.Deps{
+		Store: e.Store, Finger: e.Sealer, Cursors: cursor.NewSigner([]byte("test cursor key")),
+		Log: slog.New(slog.NewJSONHandler(w, nil)), Claims: apigw.DefaultClaims, Now: now,
+	}
+	if e.Clients != nil {
+		d.S3 = e.Clients.S3
+		d.ReportsBucket = embedded.BucketName("ReportsBucket")
+		d.ExportsBucket = embedded.BucketName("ExportsBucket")
+	}
+	return d.WithDefaults()
+}
+
+func randHex() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,177 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/haven-hrd/haven/shared/apigw"
+	"github.com/haven-hrd/haven/shared/dynamostore"
+	"github.com/haven-hrd/haven/shared/problem"
+	"github.com/haven-hrd/haven/shared/quota"
+)
+
+type periodView struct {
+	Stream            string                        `json:"stream"`
+	Period            int                           `json:"period"`
+	Capacity          int                           `json:"capacity"`
+	Reserved          int                           `json:"reserved"`
+	Arrived           int                           `json:"arrived"`
+	Remaining         int                           `json:"remaining"`
+	WaitlistedPersons int                           `json:"waitlisted_persons"`
+	Partners          map[string]quota.PartnerCount `json:"partners"`
+}
+
+func toPeriodView(p quota.Period, partnerScope string) periodView {
+	v := periodView{
+		Stream: p.Stream, Period: p.Year, Capacity: p.Capacity, Reserved: p.Reserved, Arrived: p.Arrived,
+		Remaining: p.Remaining, WaitlistedPersons: p.WaitlistedPersons, Partners: map[string]quota.PartnerCount{},
+	}
+	for id, c := range p.Partners {
+		// A partner sees its own share, never another partner's.
+		if partnerScope == "" || id == partnerScope {
+			v.Partners[id] = c
+		}
+	}
+	return v
+}
+
+// periodParams reads {stream} and {year} from the path.
+func periodParams(r *apigw.Request) (string, int, error) {
+	stream := r.Event.PathParameters["stream"]
+	year, err := strconv.Atoi(r.Event.PathParameters["year"])
+	var fields []problem.FieldError
+	if !validSlug(stream) {
+		fields = append(fields, problem.FieldError{Field: "stream", Code: problem.CodeUnknownStream})
+	}
+	if err != nil || year < 2000 || year > 2100 {
+		fields = append(fields, problem.FieldError{Field: "year", Code: problem.CodeOutOfRange})
+	}
+	if len(fields) > 0 {
+		return "", 0, problem.Invalid(fields...)
+	}
+	return stream, year, nil
+}
+
+func validSlug(s string) bool {
+	if s == "" || len(s) > 40 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func (d *Deps) getPeriod(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
+	if err := apigw.Require(r.Caller, apigw.Partner, apigw.Officer, apigw.Admin); err != nil {
+		return apigw.Response{}, err
+	}
+	stream, year, err := periodParams(r)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	p, err := d.Store.GetPeriod(ctx, stream, year)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	return apigw.JSON(http.StatusOK, toPeriodView(p, r.Caller.PartnerScope()))
+}
+
+type capacityBody struct {
+	Capacity *int `json:"capacity"`
+}
+
+func decodeCapacity(body []byte) (int, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	var b capacityBody
+	if err := dec.Decode(&b); err != nil {
+		return 0, jsonProblem(err)
+	}
+	if dec.More() {
+		return 0, problem.Invalid(problem.FieldError{Code: problem.CodeMalformed})
+	}
+	if b.Capacity == nil {
+		return 0, problem.Invalid(problem.FieldError{Field: "capacity", Code: problem.CodeRequired})
+	}
+	if *b.Capacity < 0 || *b.Capacity > quota.MaxCapacity {
+		return 0, problem.Invalid(problem.FieldError{Field: "capacity", Code: problem.CodeOutOfRange})
+	}
+	return *b.Capacity, nil
+}
+
+func (d *Deps) putPeriod(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
+	if err := apigw.Require(r.Caller, apigw.Admin); err != nil {
+		return apigw.Response{}, err
+	}
+	stream, year, err := periodParams(r)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	if r.MediaType() != "application/json" {
+		return apigw.Response{}, problem.New(problem.UnsupportedMediaType)
+	}
+	capacity, err := decodeCapacity(r.Body)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	key, err := r.IdempotencyKey()
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	now := d.Now()
+	change := dynamostore.CapacityChange{
+		Stream: stream, Year: year, Capacity: capacity,
+		ActorRole: string(r.Caller.PrimaryRole()), Actor: r.Caller.Subject, Nonce: d.NewID(),
+	}
+	var resp apigw.Response
+	record := func(p quota.Period) (dynamostore.Idem, error) {
+		var err error
+		resp, err = apigw.JSON(http.StatusOK, toPeriodView(p, ""))
+		if err != nil {
+			return nil, err
+		}
+		return d.idem(r, key, resp), nil
+	}
+	_, replay, err := d.Store.SetCapacity(ctx, change, record, now)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	if replay != nil {
+		return fromReplay(*replay), nil
+	}
+	// A raised capacity may let waitlisted referrals in.
+	d.afterRelease(ctx, r, stream, year)
+	return resp, nil
+}
+
+func jsonProblem(err error) error {
+	var ute *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &ute):
+		return problem.Invalid(problem.FieldError{Field: ute.Field, Code: problem.CodeWrongType})
+	default:
+		if f, ok := unknownField(err); ok {
+			return problem.Invalid(problem.FieldError{Field: f, Code: problem.CodeUnknownField})
+		}
+		return problem.Invalid(problem.FieldError{Code: problem.CodeMalformed})
+	}
+}
+
+// unknownField extracts the name from encoding/json's unknown-field error,
+// whose text is the only place it is given.
+func unknownField(err error) (string, bool) {
+	const prefix = "json: unknown field "
+	msg := err.Error()
+	if !strings.HasPrefix(msg, prefix) {
+		return "", false
+	}
+	return strings.Trim(msg[len(prefix):], `"`), true
+}

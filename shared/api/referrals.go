@@ -1,0 +1,220 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/haven-hrd/haven/shared/apigw"
+	"github.com/haven-hrd/haven/shared/dynamostore"
+	"github.com/haven-hrd/haven/shared/idempotency"
+	"github.com/haven-hrd/haven/shared/problem"
+	"github.com/haven-hrd/haven/shared/referral"
+	"github.com/haven-hrd/haven/shared/seal"
+)
+
+// view is the referral as clients see it.
+type view struct {
+	referral.Referral
+	PossibleDuplicates []string `json:"possible_duplicates,omitempty"`
+}
+
+// ConfirmationPath is where a browser lands after a form post.
+func ConfirmationPath(id string) string { return "/confirmation?id=" + url.QueryEscape(id) }
+
+func (d *Deps) createReferral(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
+	if err := apigw.Require(r.Caller, apigw.Partner); err != nil {
+		return apigw.Response{}, err
+	}
+	var in referral.Input
+	key, err := r.IdempotencyKey()
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	form := false
+	switch r.MediaType() {
+	case "application/json":
+		in, err = referral.DecodeJSON(r.Body)
+	case "application/x-www-form-urlencoded":
+		form = true
+		var formKey string
+		in, formKey, err = referral.DecodeForm(r.Body)
+		if err == nil && key == "" && formKey != "" {
+			if err := idempotency.CheckKey("idempotency_key", formKey); err != nil {
+				return apigw.Response{}, err
+			}
+			key = formKey
+		}
+	default:
+		return apigw.Response{}, problem.New(problem.UnsupportedMediaType)
+	}
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	now := d.Now()
+	if err := in.Validate(now); err != nil {
+		return apigw.Response{}, err
+	}
+	if in.PreferredLanguage == "" {
+		in.PreferredLanguage = string(r.Lang)
+	}
+	fp, err := d.Finger.Fingerprint(seal.NormaliseIdentity(in.Principal.GivenName, in.Principal.FamilyName, in.Principal.DateOfBirth, in.Principal.Nationality))
+	if err != nil {
+		return apigw.Response{}, problem.Wrap(problem.Internal, err)
+	}
+	ref := referral.Referral{
+		Input: in, ID: d.NewID(), Partner: r.Caller.Partner, Status: referral.Submitted,
+		Persons: in.Persons(), CreatedAt: now, UpdatedAt: now, Version: 1, Fingerprint: fp,
+	}
+	var resp apigw.Response
+	if form && r.WantsHTML() {
+		resp = apigw.Response{Status: http.StatusSeeOther, Headers: map[string]string{"Location": ConfirmationPath(ref.ID)}}
+	} else {
+		resp, err = apigw.JSON(http.StatusCreated, view{Referral: ref})
+		if err != nil {
+			return apigw.Response{}, err
+		}
+		resp.Headers["Location"] = "/referrals/" + ref.ID
+	}
+	ev := referral.Event{At: now, Action: referral.ActionCreated, ToStatus: referral.Submitted, ActorRole: string(r.Caller.PrimaryRole()), Actor: r.Caller.Subject}
+	replay, err := d.Store.Create(ctx, ref, ev, d.idem(r, key, resp), now)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	if replay != nil {
+		return fromReplay(*replay), nil
+	}
+	r.Log.Info("referral created", "referral_id", ref.ID, "persons", ref.Persons)
+	return resp, nil
+}
+
+// idem is the record to keep with a change, or nil without a key.
+func (d *Deps) idem(r *apigw.Request, key string, resp apigw.Response) dynamostore.Idem {
+	if key == "" {
+		return nil
+	}
+	rec := idempotency.New(r.Caller.Scope(), key, idempotency.Hash(r.Method(), r.Path(), r.Body),
+		idempotency.Response{Status: resp.Status, Headers: resp.Headers, Body: resp.Body}, d.Now())
+	return &rec
+}
+
+func fromReplay(x idempotency.Response) apigw.Response {
+	return apigw.Response{Status: x.Status, Headers: x.Headers, Body: x.Body}
+}
+
+func (d *Deps) getReferral(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
+	if err := apigw.Require(r.Caller, apigw.Partner, apigw.Officer, apigw.Admin); err != nil {
+		return apigw.Response{}, err
+	}
+	id := r.Event.PathParameters["id"]
+	ref, err := d.Store.Get(ctx, id, r.Caller.PartnerScope(), dynamostore.Whole)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	now := d.Now()
+	// Every read of a full referral is audited before it is served.
+	if err := d.Store.RecordRead(ctx, ref.ID, referral.Event{At: now, ActorRole: string(r.Caller.PrimaryRole()), Actor: r.Caller.Subject}, d.NewID()); err != nil {
+		return apigw.Response{}, err
+	}
+	v := view{Referral: ref}
+	if r.Caller.Any(apigw.Officer, apigw.Admin) {
+		if v.PossibleDuplicates, err = d.Store.PossibleDuplicates(ctx, ref); err != nil {
+			return apigw.Response{}, err
+		}
+	}
+	return apigw.JSON(http.StatusOK, v)
+}
+
+type historyItem struct {
+	At           string `json:"at"`
+	Action       string `json:"action"`
+	FromStatus   string `json:"from_status"`
+	ToStatus     string `json:"to_status"`
+	PersonsDelta int    `json:"persons_delta"`
+	ActorRole    string `json:"actor_role"`
+}
+
+func (d *Deps) referralHistory(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
+	if err := apigw.Require(r.Caller, apigw.Partner, apigw.Officer, apigw.Admin); err != nil {
+		return apigw.Response{}, err
+	}
+	id := r.Event.PathParameters["id"]
+	if _, err := d.Store.Get(ctx, id, r.Caller.PartnerScope(), dynamostore.Bare); err != nil {
+		return apigw.Response{}, err
+	}
+	evs, err := d.Store.History(ctx, id)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	items := make([]historyItem, 0, len(evs))
+	for _, e := range evs {
+		items = append(items, historyItem{
+			At: e.At.UTC().Format("2006-01-02T15:04:05.000Z07:00"), Action: e.Action,
+			FromStatus: string(e.FromStatus), ToStatus: string(e.ToStatus), PersonsDelta: e.PersonsDelta, ActorRole: e.ActorRole,
+		})
+	}
+	return apigw.JSON(http.StatusOK, map[string]any{"items": items})
+}
+
+type listItem struct {
+	referral.Referral
+	// Lists never carry contact details (the summary is left sealed).
+	Contact *struct{} `json:"contact,omitempty"`
+}
+
+func (d *Deps) listReferrals(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
+	if err := apigw.Require(r.Caller, apigw.Partner, apigw.Officer, apigw.Admin); err != nil {
+		return apigw.Response{}, err
+	}
+	q := r.Event.QueryStringParameters
+	f := dynamostore.Filter{Partner: q["partner"], Stream: q["stream"]}
+	var fields []problem.FieldError
+	if s := q["status"]; s != "" {
+		st, ok := referral.ParseStatus(s)
+		if !ok {
+			fields = append(fields, problem.FieldError{Field: "status", Code: problem.CodeNotAllowed})
+		}
+		f.Status = st
+	}
+	limit := 25
+	if l := q["limit"]; l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 100 {
+			fields = append(fields, problem.FieldError{Field: "limit", Code: problem.CodeOutOfRange})
+		}
+		limit = n
+	}
+	if len(fields) > 0 {
+		return apigw.Response{}, problem.Invalid(fields...)
+	}
+	if scope := r.Caller.PartnerScope(); scope != "" {
+		if f.Partner != "" && f.Partner != scope {
+			return apigw.Response{}, problem.New(problem.Forbidden)
+		}
+		f.Partner = scope
+	}
+	cursorScope := r.Caller.Scope() + "|" + f.Partner + "|" + string(f.Status) + "|" + f.Stream
+	var from map[string]string
+	if c := q["cursor"]; c != "" {
+		var err error
+		if from, err = d.Cursors.Decode(cursorScope, c); err != nil {
+			return apigw.Response{}, err
+		}
+	}
+	page, err := d.Store.List(ctx, f, limit, from)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	items := make([]listItem, 0, len(page.Items))
+	for _, ref := range page.Items {
+		items = append(items, listItem{Referral: ref})
+	}
+	body := map[string]any{"items": items}
+	if page.Next != nil {
+		body["next_cursor"] = d.Cursors.Encode(cursorScope, page.Next)
+	} else {
+		body["next_cursor"] = nil
+	}
+	return apigw.JSON(http.StatusOK, body)
+}

@@ -1,0 +1,101 @@
+package apigw
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/haven-hrd/haven/shared/problem"
+)
+
+// ProblemBase is the URI prefix of problem types; the last path segment is
+// the slug.
+const ProblemBase = "https://haven-hrd.github.io/haven/problems/"
+
+// Response is what a step answers, before it becomes an API Gateway response.
+type Response struct {
+	Status  int
+	Headers map[string]string
+	Body    []byte
+}
+
+// JSON answers status with v as a JSON body.
+func JSON(status int, v any) (Response, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return Response{}, problem.Wrap(problem.Internal, err)
+	}
+	return Response{Status: status, Headers: map[string]string{"Content-Type": "application/json"}, Body: b}, nil
+}
+
+type fieldProblem struct {
+	Field   string `json:"field"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+type problemBody struct {
+	Type       string         `json:"type"`
+	Title      string         `json:"title"`
+	Status     int            `json:"status"`
+	Detail     string         `json:"detail"`
+	Instance   string         `json:"instance,omitempty"`
+	Errors     []fieldProblem `json:"errors,omitempty"`
+	ExistingID string         `json:"existing_id,omitempty"`
+}
+
+// Problem renders err for a client in lang. Only the kind, field codes and
+// whitelisted extras reach the body; the cause never does.
+func Problem(err error, lang problem.Lang, requestID string) Response {
+	e := problem.As(err)
+	status := e.Kind.Status()
+	body := problemBody{
+		Type:     ProblemBase + string(e.Kind),
+		Title:    problem.Title(e.Kind, lang),
+		Status:   status,
+		Detail:   problem.Detail(e.Kind, lang),
+		Instance: requestIDURN(requestID),
+	}
+	for _, f := range e.Fields {
+		body.Errors = append(body.Errors, fieldProblem{Field: f.Field, Code: f.Code, Message: problem.FieldMessage(f.Code, lang)})
+	}
+	if e.Kind == problem.DuplicateReferral {
+		body.ExistingID = e.Extra["existing_id"]
+	}
+	b, _ := json.Marshal(body)
+	h := map[string]string{"Content-Type": "application/problem+json", "Content-Language": string(lang)}
+	if e.RetryAfter > 0 || e.Kind == problem.Unavailable || e.Kind == problem.RateLimited {
+		ra := e.RetryAfter
+		if ra <= 0 {
+			ra = 1
+		}
+		h["Retry-After"] = strconv.Itoa(ra)
+	}
+	return Response{Status: status, Headers: h, Body: b}
+}
+
+func requestIDURN(id string) string {
+	if id == "" {
+		return ""
+	}
+	return "urn:haven:request:" + id
+}
+
+// toEvent finishes a response: personal data must never be cached by a
+// browser or a proxy, and browsers must not sniff types.
+func toEvent(r Response) events.APIGatewayV2HTTPResponse {
+	h := map[string]string{}
+	for k, v := range r.Headers {
+		h[k] = v
+	}
+	if _, ok := h["Cache-Control"]; !ok {
+		h["Cache-Control"] = "no-store"
+	}
+	h["X-Content-Type-Options"] = "nosniff"
+	if r.Status == 0 {
+		r.Status = http.StatusOK
+	}
+	return events.APIGatewayV2HTTPResponse{StatusCode: r.Status, Headers: h, Body: string(r.Body)}
+}

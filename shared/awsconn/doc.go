@@ -1,0 +1,5 @@
+// Package awsconn builds the AWS SDK clients Haven uses, once per process, for
+// the real services in Lambda or for the embedded servers of the local runner
+// and the tests. Everything talks to DynamoDB and S3 through the real SDK over
+// HTTP; only the endpoint differs.
+package awsconn

@@ -1,0 +1,55 @@
+// Package dynamostore is Haven's DynamoDB adapter: item shapes, keys,
+// conditional writes and transactions. It is the only place that knows the
+// table's layout. Quota is enforced here and only here, by conditions that
+// DynamoDB checks atomically: there is no other lock.
+//
+// # Entities (one table, key pk/sk)
+//
+//	entity            pk                         sk                          notes
+//	referral          REF#<id>                   A                           gsi1 PARTNER#<p> / <created>#<id>; gsi2 REFS / <created>#<id>;
+//	                                                                         names, birth dates, asylum country, profile, contact sealed (Tink, AAD = id + attribute)
+//	audit event       REF#<id>                   EV#<at>#<nonce>             state changes, no personal data
+//	read audit        REF#<id>                   READ#<at>#<nonce>           who read the full referral
+//	partner ref       PREF#<partner>#<ref>       A                           makes partner_reference unique per partner
+//	fingerprint       FP#<keyed hash>            REF#<id>                    same defender referred twice (officers only)
+//	stream            STREAM#<stream>            A                           open flag, partner list
+//	period            PERIOD#<stream>#<year>     A                           capacity, reserved, arrived, remaining, waitlisted_persons,
+//	                                                                         reserved#<partner>, arrived#<partner> (flat: real DynamoDB
+//	                                                                         cannot create a nested map and set a key in one update)
+//	capacity change   PERIOD#<stream>#<year>     EV#<at>#<nonce>             who changed capacity, from and to
+//	waitlist entry    WAIT#<stream>#<year>       <rank>#<created>#<id>       rank: 0 emergency, 1 urgent, 2 normal
+//	idempotency       IDEM#<caller>#<key>        A                           hash, response; expires_at (TTL, also checked in conditions)
+//
+// # Access patterns
+//
+//	pattern                                   how                                                     calls
+//	create referral                           TransactWriteItems: idem, stream check, PREF, REF, EV, FP   1 write
+//	get referral (own partner or staff)       GetItem REF#<id>/A; partner compared in code → 404          1 read
+//	list a partner's referrals                Query gsi1 PARTNER#<p>, newest first                     1+ reads
+//	list all referrals (staff)                Query gsi2 REFS, newest first; status/stream filtered in code  1+ reads
+//	history                                   Query REF#<id>, sk begins_with EV#                       1 read
+//	duplicate-referral                        condition on PREF#; on failure GetItem PREF# for the id   1 write (+1 read on conflict)
+//	possible duplicates                       Query FP#<hash>                                          1 read
+//	period view                               GetItem PERIOD#<s>#<y>/A                                 1 read
+//	set capacity                              TransactWriteItems: idem, stream check, period (version + remaining ≥ lowering), EV   1 read + 1 write
+//	state change                              TransactWriteItems: idem, REF (status + version), period (remaining ≥ n), waitlist entry, EV   1 read + 1 write
+//	waitlist in order                         Query WAIT#<s>#<y> ascending                             1+ reads
+//
+// Lists filter in code rather than with a FilterExpression so that Limit
+// means the same on every DynamoDB implementation (the embedded server gets
+// Limit with a filter wrong), and a cursor names exactly the last item served.
+//
+// # Sharding the counter
+//
+// One item sustains about 1,000 WCU/s, about 500 transactions/s since each
+// transactional write costs 2 WCU. Haven's streams allocate a few hundred
+// persons a year, so one period item is ample. If a pathway ever took
+// thousands of submissions a second (IRCC's 2019 parents-and-grandparents
+// form: 27,000 places in ~10 minutes), the period would be split into N
+// shard items PERIOD#<s>#<y>#<k>, each holding capacity/N of the remaining
+// spaces; an allocation picks a shard at random and conditions on that
+// shard's remaining, falling over to the next on failure; a rebalancer moves
+// spare capacity between shards; reads sum the shards. The invariant
+// (sum of remaining ≥ 0) still holds because each shard's does. Intake
+// (create) touches no counter, so it already scales by partition.
+package dynamostore

@@ -1,0 +1,502 @@
+package dynamostore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/haven-hrd/haven/shared/idempotency"
+	"github.com/haven-hrd/haven/shared/problem"
+	"github.com/haven-hrd/haven/shared/referral"
+)
+
+// Keys of the referral entities (see doc.go).
+func refPK(id string) string                  { return "REF#" + id }
+func prefPK(partner, ref string) string       { return "PREF#" + partner + "#" + ref }
+func fingerprintPK(fp string) string          { return "FP#" + fp }
+func partnerGSI(partner string) string        { return "PARTNER#" + partner }
+func createdSK(t time.Time, id string) string { return t.UTC().Format(time.RFC3339Nano) + "#" + id }
+
+const allReferralsGSI = "REFS"
+
+// people is the sealed part of a referral that names persons.
+type people struct {
+	Principal     referral.Person   `json:"principal"`
+	FamilyMembers []referral.Person `json:"family_members"`
+}
+
+// referralItem is a referral as stored. Every attribute that could identify
+// or locate a person is sealed, each bound to this referral and attribute.
+type referralItem struct {
+	PK               string   `dynamodbav:"pk"`
+	SK               string   `dynamodbav:"sk"`
+	GSI1PK           string   `dynamodbav:"gsi1pk"`
+	GSI1SK           string   `dynamodbav:"gsi1sk"`
+	GSI2PK           string   `dynamodbav:"gsi2pk"`
+	GSI2SK           string   `dynamodbav:"gsi2sk"`
+	ID               string   `dynamodbav:"id"`
+	Partner          string   `dynamodbav:"partner"`
+	Stream           string   `dynamodbav:"stream"`
+	PartnerReference string   `dynamodbav:"partner_reference"`
+	Urgency          string   `dynamodbav:"urgency"`
+	Status           string   `dynamodbav:"status"`
+	Persons          int      `dynamodbav:"persons"`
+	Period           int      `dynamodbav:"period"`
+	Reasons          []string `dynamodbav:"reasons,omitempty"`
+	Language         string   `dynamodbav:"preferred_language,omitempty"`
+	ConsentGiven     bool     `dynamodbav:"consent_given"`
+	ConsentDate      string   `dynamodbav:"consent_date"`
+	CreatedAt        string   `dynamodbav:"created_at"`
+	UpdatedAt        string   `dynamodbav:"updated_at"`
+	Version          int      `dynamodbav:"version"`
+	Fingerprint      string   `dynamodbav:"fingerprint,omitempty"`
+	SealedPeople     []byte   `dynamodbav:"pii_people"`
+	SealedAsylum     []byte   `dynamodbav:"pii_asylum"`
+	SealedProfile    []byte   `dynamodbav:"pii_profile"`
+	SealedContact    []byte   `dynamodbav:"pii_contact"`
+}
+
+// aad binds a ciphertext to its referral and attribute.
+func aad(id, attr string) []byte { return []byte("haven/referral/" + id + "/" + attr) }
+
+func (s *Store) seal(id, attr string, v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return s.sealer.Seal(b, aad(id, attr))
+}
+
+func (s *Store) open(id, attr string, ct []byte, v any) error {
+	b, err := s.sealer.Open(ct, aad(id, attr))
+	if err != nil {
+		return fmt.Errorf("open %s: %w", attr, err)
+	}
+	return json.Unmarshal(b, v)
+}
+
+func (s *Store) toItem(r referral.Referral) (referralItem, error) {
+	it := referralItem{
+		PK: refPK(r.ID), SK: skMain,
+		GSI1PK: partnerGSI(r.Partner), GSI1SK: createdSK(r.CreatedAt, r.ID),
+		GSI2PK: allReferralsGSI, GSI2SK: createdSK(r.CreatedAt, r.ID),
+		ID: r.ID, Partner: r.Partner, Stream: r.Stream, PartnerReference: r.PartnerReference,
+		Urgency: string(r.Urgency), Status: string(r.Status), Persons: r.Persons, Period: r.Period,
+		Reasons: r.Reasons, Language: r.PreferredLanguage,
+		ConsentGiven: r.Consent.Given, ConsentDate: r.Consent.Date,
+		CreatedAt: r.CreatedAt.UTC().Format(time.RFC3339Nano), UpdatedAt: r.UpdatedAt.UTC().Format(time.RFC3339Nano),
+		Version: r.Version, Fingerprint: r.Fingerprint,
+	}
+	var err error
+	if it.SealedPeople, err = s.seal(r.ID, "people", people{r.Principal, r.FamilyMembers}); err != nil {
+		return it, err
+	}
+	if it.SealedAsylum, err = s.seal(r.ID, "asylum", r.CountryOfAsylum); err != nil {
+		return it, err
+	}
+	if it.SealedProfile, err = s.seal(r.ID, "profile", r.DefenderProfile); err != nil {
+		return it, err
+	}
+	if it.SealedContact, err = s.seal(r.ID, "contact", r.Contact); err != nil {
+		return it, err
+	}
+	return it, nil
+}
+
+// Detail says how much of a referral to unseal.
+type Detail int
+
+const (
+	// Whole unseals everything: the single-referral view.
+	Whole Detail = iota
+	// Listing leaves contact details and the summary sealed.
+	Listing
+	// Bare unseals nothing: lifecycle steps need only status and counts.
+	Bare
+)
+
+func (s *Store) fromItem(it referralItem, d Detail) (referral.Referral, error) {
+	r := referral.Referral{
+		ID: it.ID, Partner: it.Partner, Status: referral.Status(it.Status), Persons: it.Persons,
+		Period: it.Period, Reasons: it.Reasons, Version: it.Version, Fingerprint: it.Fingerprint,
+	}
+	r.Stream, r.PartnerReference, r.Urgency = it.Stream, it.PartnerReference, referral.Urgency(it.Urgency)
+	r.PreferredLanguage = it.Language
+	r.Consent = referral.Consent{Given: it.ConsentGiven, Date: it.ConsentDate}
+	var err error
+	if r.CreatedAt, err = time.Parse(time.RFC3339Nano, it.CreatedAt); err != nil {
+		return r, err
+	}
+	if r.UpdatedAt, err = time.Parse(time.RFC3339Nano, it.UpdatedAt); err != nil {
+		return r, err
+	}
+	if d == Bare {
+		return r, nil
+	}
+	var p people
+	if err := s.open(it.ID, "people", it.SealedPeople, &p); err != nil {
+		return r, err
+	}
+	r.Principal, r.FamilyMembers = p.Principal, p.FamilyMembers
+	if err := s.open(it.ID, "asylum", it.SealedAsylum, &r.CountryOfAsylum); err != nil {
+		return r, err
+	}
+	if err := s.open(it.ID, "profile", it.SealedProfile, &r.DefenderProfile); err != nil {
+		return r, err
+	}
+	if d == Listing {
+		r.DefenderProfile.Summary = ""
+		return r, nil
+	}
+	if err := s.open(it.ID, "contact", it.SealedContact, &r.Contact); err != nil {
+		return r, err
+	}
+	return r, nil
+}
+
+type prefItem struct {
+	PK         string `dynamodbav:"pk"`
+	SK         string `dynamodbav:"sk"`
+	ReferralID string `dynamodbav:"referral_id"`
+}
+
+type fingerprintItem struct {
+	PK         string `dynamodbav:"pk"`
+	SK         string `dynamodbav:"sk"`
+	ReferralID string `dynamodbav:"referral_id"`
+	Partner    string `dynamodbav:"partner"`
+}
+
+// eventItem is one audit entry, kept in the referral's partition so history
+// is one Query and is deleted (if ever) with it.
+type eventItem struct {
+	PK           string `dynamodbav:"pk"`
+	SK           string `dynamodbav:"sk"`
+	At           string `dynamodbav:"at"`
+	Action       string `dynamodbav:"action"`
+	FromStatus   string `dynamodbav:"from_status,omitempty"`
+	ToStatus     string `dynamodbav:"to_status,omitempty"`
+	PersonsDelta int    `dynamodbav:"persons_delta"`
+	ActorRole    string `dynamodbav:"actor_role"`
+	Actor        string `dynamodbav:"actor,omitempty"`
+}
+
+// Audit sort keys: state changes under EV#, reads under READ#, so history is
+// a single prefix query and reads never crowd it.
+func eventSK(prefix string, at time.Time, nonce string) string {
+	return prefix + at.UTC().Format(time.RFC3339Nano) + "#" + nonce
+}
+
+func eventPut(table, pk, sk string, e referral.Event) (ddb.TransactWriteItem, error) {
+	item, err := attributevalue.MarshalMap(eventItem{
+		PK: pk, SK: sk, At: e.At.UTC().Format(time.RFC3339Nano), Action: e.Action,
+		FromStatus: string(e.FromStatus), ToStatus: string(e.ToStatus),
+		PersonsDelta: e.PersonsDelta, ActorRole: e.ActorRole, Actor: e.Actor,
+	})
+	if err != nil {
+		return ddb.TransactWriteItem{}, err
+	}
+	return ddb.TransactWriteItem{Put: &ddb.Put{
+		TableName: aws.String(table), Item: item,
+		ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	}}, nil
+}
+
+// Create stores a new referral with its partner-reference claim, its
+// fingerprint entry, its first audit event and (when idem is set) the
+// idempotency record, all in one transaction. A replayed response is returned
+// when the key was already used for this same request.
+func (s *Store) Create(ctx context.Context, r referral.Referral, e referral.Event, idem Idem, now time.Time) (*Replay, error) {
+	it, err := s.toItem(r)
+	if err != nil {
+		return nil, problem.Wrap(problem.Internal, err)
+	}
+	ref, err := attributevalue.MarshalMap(it)
+	if err != nil {
+		return nil, problem.Wrap(problem.Internal, err)
+	}
+	pref, err := attributevalue.MarshalMap(prefItem{PK: prefPK(r.Partner, r.PartnerReference), SK: skMain, ReferralID: r.ID})
+	if err != nil {
+		return nil, problem.Wrap(problem.Internal, err)
+	}
+	ev, err := eventPut(s.table, refPK(r.ID), eventSK("EV#", e.At, "0"), e)
+	if err != nil {
+		return nil, problem.Wrap(problem.Internal, err)
+	}
+	// Order matters: the embedded server reports only the first failed
+	// condition, so the checks a client can act on come first.
+	items := []ddb.TransactWriteItem{
+		s.streamCheck(r.Stream, r.Partner),
+		{Put: &ddb.Put{TableName: aws.String(s.table), Item: pref, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+		{Put: &ddb.Put{TableName: aws.String(s.table), Item: ref, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+		ev,
+	}
+	if r.Fingerprint != "" {
+		fp, err := attributevalue.MarshalMap(fingerprintItem{PK: fingerprintPK(r.Fingerprint), SK: refPK(r.ID), ReferralID: r.ID, Partner: r.Partner})
+		if err != nil {
+			return nil, problem.Wrap(problem.Internal, err)
+		}
+		items = append(items, ddb.TransactWriteItem{Put: &ddb.Put{TableName: aws.String(s.table), Item: fp}})
+	}
+	replay, reasons, err := s.transact(ctx, idem, now, items)
+	if err != nil || replay != nil {
+		return replay, err
+	}
+	if reasons == nil {
+		return nil, nil
+	}
+	if failedAt(reasons, 0) {
+		return nil, s.streamRefusal(ctx, r.Stream, r.Partner)
+	}
+	if failedAt(reasons, 1) {
+		existing, err := s.referralByReference(ctx, r.Partner, r.PartnerReference)
+		if err != nil {
+			return nil, err
+		}
+		return nil, &problem.Error{Kind: problem.DuplicateReferral, Extra: map[string]string{"existing_id": existing}}
+	}
+	return nil, problem.Wrap(problem.Internal, fmt.Errorf("create cancelled: %v", reasons))
+}
+
+// Replay is a stored response to answer with instead of doing the work again.
+type Replay = idempotency.Response
+
+func (s *Store) referralByReference(ctx context.Context, partner, ref string) (string, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(s.table), Key: key(prefPK(partner, ref), skMain), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return "", classify(err)
+	}
+	var p prefItem
+	if err := attributevalue.UnmarshalMap(out.Item, &p); err != nil {
+		return "", problem.Wrap(problem.Internal, err)
+	}
+	return p.ReferralID, nil
+}
+
+// Get reads one referral. A missing referral is NotFound; so is another
+// partner's, when partner is set, so partners cannot probe for ids.
+func (s *Store) Get(ctx context.Context, id, partner string, d Detail) (referral.Referral, error) {
+	if !validID(id) {
+		return referral.Referral{}, problem.New(problem.NotFound)
+	}
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(s.table), Key: key(refPK(id), skMain), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return referral.Referral{}, classify(err)
+	}
+	if out.Item == nil {
+		return referral.Referral{}, problem.New(problem.NotFound)
+	}
+	var it referralItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return referral.Referral{}, problem.Wrap(problem.Internal, err)
+	}
+	if partner != "" && it.Partner != partner {
+		return referral.Referral{}, problem.New(problem.NotFound)
+	}
+	r, err := s.fromItem(it, d)
+	if err != nil {
+		return referral.Referral{}, problem.Wrap(problem.Internal, err)
+	}
+	return r, nil
+}
+
+// validID keeps malformed path parameters away from key construction.
+func validID(id string) bool {
+	if len(id) == 0 || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// History returns a referral's state changes, oldest first.
+func (s *Store) History(ctx context.Context, id string) ([]referral.Event, error) {
+	return s.events(ctx, refPK(id), "EV#")
+}
+
+// Reads returns who read a referral in full, oldest first.
+func (s *Store) Reads(ctx context.Context, id string) ([]referral.Event, error) {
+	return s.events(ctx, refPK(id), "READ#")
+}
+
+func (s *Store) events(ctx context.Context, pk, prefix string) ([]referral.Event, error) {
+	var out []referral.Event
+	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
+		TableName:              aws.String(s.table),
+		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :p)"),
+		ExpressionAttributeValues: map[string]ddb.AttributeValue{
+			":pk": str(pk), ":p": str(prefix),
+		},
+		ConsistentRead: aws.Bool(true),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, classify(err)
+		}
+		for _, raw := range page.Items {
+			var it eventItem
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return nil, problem.Wrap(problem.Internal, err)
+			}
+			at, err := time.Parse(time.RFC3339Nano, it.At)
+			if err != nil {
+				return nil, problem.Wrap(problem.Internal, err)
+			}
+			out = append(out, referral.Event{
+				At: at, Action: it.Action, FromStatus: referral.Status(it.FromStatus), ToStatus: referral.Status(it.ToStatus),
+				PersonsDelta: it.PersonsDelta, ActorRole: it.ActorRole, Actor: it.Actor,
+			})
+		}
+	}
+	return out, nil
+}
+
+// RecordRead appends a read of a full referral to its audit trail. A read
+// that cannot be audited is not served.
+func (s *Store) RecordRead(ctx context.Context, id string, e referral.Event, nonce string) error {
+	item, err := attributevalue.MarshalMap(eventItem{
+		PK: refPK(id), SK: eventSK("READ#", e.At, nonce), At: e.At.UTC().Format(time.RFC3339Nano),
+		Action: referral.ActionRead, ActorRole: e.ActorRole, Actor: e.Actor,
+	})
+	if err != nil {
+		return problem.Wrap(problem.Internal, err)
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item})
+	return classify(err)
+}
+
+// PossibleDuplicates lists other referrals of the same person (same keyed
+// fingerprint), for officers only.
+func (s *Store) PossibleDuplicates(ctx context.Context, r referral.Referral) ([]string, error) {
+	if r.Fingerprint == "" {
+		return nil, nil
+	}
+	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		KeyConditionExpression:    aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]ddb.AttributeValue{":pk": str(fingerprintPK(r.Fingerprint))},
+	})
+	if err != nil {
+		return nil, classify(err)
+	}
+	var ids []string
+	for _, raw := range out.Items {
+		var it fingerprintItem
+		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+			return nil, problem.Wrap(problem.Internal, err)
+		}
+		if it.ReferralID != r.ID {
+			ids = append(ids, it.ReferralID)
+		}
+	}
+	return ids, nil
+}
+
+// Filter narrows a list. Partner, when set, is enforced by key (the partner
+// index), not by filtering, so one partner's query never reads another's.
+type Filter struct {
+	Partner string
+	Status  referral.Status
+	Stream  string
+}
+
+// Page is one page of a list.
+type Page struct {
+	Items []referral.Referral
+	// Next is the key to resume after, nil at the end.
+	Next map[string]string
+}
+
+// maxPagesPerList bounds the work of one list request when a filter matches
+// little: the caller gets fewer items and a cursor to continue.
+const maxPagesPerList = 20
+
+// List returns up to limit referrals matching f, newest first, resuming
+// after the key from.
+func (s *Store) List(ctx context.Context, f Filter, limit int, from map[string]string) (Page, error) {
+	index, pkAttr, pkVal := "gsi2", "gsi2pk", allReferralsGSI
+	if f.Partner != "" {
+		index, pkAttr, pkVal = "gsi1", "gsi1pk", partnerGSI(f.Partner)
+	}
+	var start map[string]ddb.AttributeValue
+	if from != nil {
+		// Only keys of this index are accepted back: a cursor cannot steer the
+		// query to another partition.
+		want := []string{"pk", "sk", pkAttr, strings.Replace(pkAttr, "pk", "sk", 1)}
+		start = map[string]ddb.AttributeValue{}
+		for _, k := range want {
+			v, ok := from[k]
+			if !ok {
+				return Page{}, problem.Invalid(problem.FieldError{Field: "cursor", Code: problem.CodeMalformed})
+			}
+			start[k] = str(v)
+		}
+		if from[pkAttr] != pkVal {
+			return Page{}, problem.Invalid(problem.FieldError{Field: "cursor", Code: problem.CodeMalformed})
+		}
+	}
+	var page Page
+	skAttr := strings.Replace(pkAttr, "pk", "sk", 1)
+	for i := 0; i < maxPagesPerList; i++ {
+		out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+			TableName:                 aws.String(s.table),
+			IndexName:                 aws.String(index),
+			KeyConditionExpression:    aws.String("#pk = :pk"),
+			ExpressionAttributeNames:  map[string]string{"#pk": pkAttr},
+			ExpressionAttributeValues: map[string]ddb.AttributeValue{":pk": str(pkVal)},
+			ScanIndexForward:          aws.Bool(false),
+			ExclusiveStartKey:         start,
+			// No FilterExpression: filtering happens here so that Limit means
+			// what it says on every DynamoDB implementation.
+			Limit: aws.Int32(int32(limit)),
+		})
+		if err != nil {
+			return Page{}, classify(err)
+		}
+		for _, raw := range out.Items {
+			var it referralItem
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return Page{}, problem.Wrap(problem.Internal, err)
+			}
+			if (f.Status != "" && it.Status != string(f.Status)) || (f.Stream != "" && it.Stream != f.Stream) {
+				continue
+			}
+			r, err := s.fromItem(it, Listing)
+			if err != nil {
+				return Page{}, problem.Wrap(problem.Internal, err)
+			}
+			page.Items = append(page.Items, r)
+			if len(page.Items) == limit {
+				page.Next = map[string]string{"pk": it.PK, "sk": it.SK, pkAttr: pkVal, skAttr: createdSK(r.CreatedAt, r.ID)}
+				return page, nil
+			}
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			return page, nil
+		}
+		start = out.LastEvaluatedKey
+	}
+	page.Next = map[string]string{}
+	for k, v := range start {
+		if sv, ok := v.(*ddb.AttributeValueMemberS); ok {
+			page.Next[k] = sv.Value
+		}
+	}
+	return page, nil
+}

@@ -1,0 +1,106 @@
+package lambdamain
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/haven-hrd/haven/shared/api"
+	"github.com/haven-hrd/haven/shared/apigw"
+	"github.com/haven-hrd/haven/shared/awsconn"
+	"github.com/haven-hrd/haven/shared/cursor"
+	"github.com/haven-hrd/haven/shared/dynamostore"
+	"github.com/haven-hrd/haven/shared/seal"
+)
+
+// Env is the configuration a function reads; each name is set in
+// template.yaml's Globals.
+type Env struct {
+	Table            string
+	ReportsBucket    string
+	ExportsBucket    string
+	KMSKeyARN        string
+	KeysetFile       string
+	FingerprintKeys  string
+	CursorKey        string
+	ClaimRole        string
+	ClaimPartner     string
+	DynamoDBEndpoint string
+	S3Endpoint       string
+}
+
+// FromEnviron reads Env from the process environment.
+func FromEnviron() Env {
+	return Env{
+		Table: os.Getenv("TABLE_NAME"), ReportsBucket: os.Getenv("REPORTS_BUCKET"),
+		ExportsBucket: os.Getenv("EXPORTS_BUCKET"), KMSKeyARN: os.Getenv("KMS_KEY_ARN"),
+		KeysetFile: os.Getenv("KEYSET_FILE"), FingerprintKeys: os.Getenv("FINGERPRINT_KEYSET"),
+		CursorKey: os.Getenv("CURSOR_KEY"),
+		ClaimRole: os.Getenv("CLAIM_ROLE"), ClaimPartner: os.Getenv("CLAIM_PARTNER"),
+		DynamoDBEndpoint: os.Getenv("DYNAMODB_ENDPOINT"), S3Endpoint: os.Getenv("S3_ENDPOINT"),
+	}
+}
+
+// Run starts the step registered for dir. It never returns.
+func Run(dir string) {
+	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	h, err := Handler(context.Background(), dir, FromEnviron(), log)
+	if err != nil {
+		log.Error("cannot start", "function", dir, "error", err.Error())
+		os.Exit(1)
+	}
+	lambda.Start(h)
+}
+
+// Handler builds the handler of dir from env.
+func Handler(ctx context.Context, dir string, env Env, log *slog.Logger) (any, error) {
+	step, ok := api.Steps[dir]
+	if !ok {
+		return nil, fmt.Errorf("no step registered for %q", dir)
+	}
+	deps, err := Deps(ctx, env, log, awsconn.Options{DynamoDBEndpoint: env.DynamoDBEndpoint, S3Endpoint: env.S3Endpoint})
+	if err != nil {
+		return nil, err
+	}
+	return step(deps), nil
+}
+
+// Deps wires the clients and keys described by env.
+func Deps(ctx context.Context, env Env, log *slog.Logger, conn awsconn.Options) (*api.Deps, error) {
+	clients, err := awsconn.New(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	var sealer *seal.Sealer
+	switch {
+	case env.KeysetFile != "":
+		sealer, err = seal.OpenLocal(env.KeysetFile)
+	case env.KMSKeyARN != "":
+		sealer, err = seal.OpenKMS(ctx, env.KMSKeyARN, []byte(env.FingerprintKeys))
+	default:
+		err = fmt.Errorf("neither KEYSET_FILE nor KMS_KEY_ARN is set")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open sealer: %w", err)
+	}
+	d := &api.Deps{
+		Store:         dynamostore.New(clients.DynamoDB, env.Table, sealer),
+		Finger:        sealer,
+		Cursors:       cursor.NewSigner([]byte(env.CursorKey)),
+		S3:            clients.S3,
+		ReportsBucket: env.ReportsBucket,
+		ExportsBucket: env.ExportsBucket,
+		Log:           log,
+		Claims:        apigw.ClaimNames{Role: env.ClaimRole, Partner: env.ClaimPartner},
+	}
+	if d.Claims.Role == "" {
+		d.Claims.Role = apigw.DefaultClaims.Role
+	}
+	if d.Claims.Partner == "" {
+		d.Claims.Partner = apigw.DefaultClaims.Partner
+	}
+	return d.WithDefaults(), nil
+}
