@@ -177,7 +177,7 @@ func (e *Env) Deps(w io.Writer, now func() time.Time) *api.Deps {
 		w = io.Discard
 	}
 	d := &api.Deps{
-		Store: e.Store, Finger: e.Sealer, Cursors: cursor.NewSigner([]byte("test cursor key")),
+		Store: e.Store, Finger: e.Sealer, Cursors: cursor.NewSigner([]byte("test cursor key, 32 bytes or more")),
 		Log: slog.New(slog.NewJSONHandler(w, nil)), Claims: apigw.DefaultClaims, Now: now,
 	}
 	if e.Clients != nil {

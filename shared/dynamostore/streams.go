@@ -48,6 +48,12 @@ func (s *Store) PutStream(ctx context.Context, st Stream) error {
 	if err != nil {
 		return problem.Wrap(problem.Internal, err)
 	}
+	// Membership is also kept as one flat attribute per partner so that a
+	// transaction can check it with attribute_exists: contains() on a
+	// missing item is an error on the embedded server, not false.
+	for _, p := range st.Partners {
+		item[memberAttr(p)] = &ddb.AttributeValueMemberBOOL{Value: true}
+	}
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item})
 	return classify(err)
 }
@@ -74,11 +80,13 @@ func (s *Store) streamCheck(stream, partner string) ddb.TransactWriteItem {
 	return ddb.TransactWriteItem{ConditionCheck: &ddb.ConditionCheck{
 		TableName:                 aws.String(s.table),
 		Key:                       key(streamPK(stream), skMain),
-		ConditionExpression:       aws.String("attribute_exists(pk) AND #open = :true AND contains(partners, :p)"),
-		ExpressionAttributeNames:  map[string]string{"#open": "open"},
-		ExpressionAttributeValues: map[string]ddb.AttributeValue{":true": &ddb.AttributeValueMemberBOOL{Value: true}, ":p": str(partner)},
+		ConditionExpression:       aws.String("attribute_exists(pk) AND #open = :true AND attribute_exists(#member)"),
+		ExpressionAttributeNames:  map[string]string{"#open": "open", "#member": memberAttr(partner)},
+		ExpressionAttributeValues: map[string]ddb.AttributeValue{":true": &ddb.AttributeValueMemberBOOL{Value: true}},
 	}}
 }
+
+func memberAttr(partner string) string { return "member#" + partner }
 
 // streamRefusal explains a failed streamCheck as a field error.
 func (s *Store) streamRefusal(ctx context.Context, stream, partner string) error {
@@ -215,10 +223,11 @@ func (s *Store) SetCapacity(ctx context.Context, c CapacityChange, record func(q
 			}
 			delta := c.Capacity - cur.Capacity
 			write = ddb.TransactWriteItem{Update: &ddb.Update{
-				TableName:           aws.String(s.table),
-				Key:                 key(periodPK(c.Stream, c.Year), skMain),
-				UpdateExpression:    aws.String("SET capacity = :new, remaining = remaining + :delta, version = version + :one"),
-				ConditionExpression: aws.String("version = :v AND remaining >= :min"),
+				TableName:                aws.String(s.table),
+				Key:                      key(periodPK(c.Stream, c.Year), skMain),
+				UpdateExpression:         aws.String("SET #cap = :new, remaining = remaining + :delta, version = version + :one"),
+				ConditionExpression:      aws.String("version = :v AND remaining >= :min"),
+				ExpressionAttributeNames: map[string]string{"#cap": "capacity"},
 				ExpressionAttributeValues: map[string]ddb.AttributeValue{
 					":new": num(c.Capacity), ":delta": num(delta), ":one": num(1),
 					":v": num(cur.Version), ":min": num(max(0, -delta)),

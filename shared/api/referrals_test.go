@@ -1,0 +1,492 @@
+package api_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/haven-hrd/haven/infra/testenv"
+)
+
+func TestCreateReferralJSON(t *testing.T) {
+	h := newHarness(t, testenv.Options{})
+	resp := h.create(referralBody(t), "front-line-defenders", "key-1")
+	if resp.StatusCode != 201 {
+		t.Fatalf("status %d: %s", resp.StatusCode, resp.Body)
+	}
+	got := decode(t, resp)
+	id, _ := got["id"].(string)
+	if id == "" || resp.Headers["Location"] != "/referrals/"+id {
+		t.Fatalf("id %q, Location %q", id, resp.Headers["Location"])
+	}
+	want := map[string]any{"status": "submitted", "persons": float64(2), "partner": "front-line-defenders", "stream": "hrd"}
+	for k, v := range want {
+		if diff := cmp.Diff(v, got[k]); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", k, diff)
+		}
+	}
+	// The stored referral reads back whole and unchanged.
+	get := h.do("get-referral", req{method: "GET", route: "GET /referrals/{id}", path: "/referrals/" + id, params: map[string]string{"id": id}, role: "partner", partner: "front-line-defenders"})
+	if get.StatusCode != 200 {
+		t.Fatalf("get: %d %s", get.StatusCode, get.Body)
+	}
+	if diff := cmp.Diff(got, decode(t, get)); diff != "" {
+		t.Errorf("read back (-created +read):\n%s", diff)
+	}
+}
+
+func TestCreateReferralForm(t *testing.T) {
+	form, err := os.ReadFile("../referral/testdata/referral.form")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := strings.TrimSpace(string(form))
+	tests := []struct {
+		name       string
+		accept     string
+		wantStatus int
+	}{
+		{"api client gets JSON", "application/json", 201},
+		{"browser gets redirect", "text/html,application/xhtml+xml,*/*;q=0.8", 303},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, testenv.Options{})
+			b := strings.Replace(body, "idempotency_key=", fmt.Sprintf("idempotency_key=form-%d-", i), 1)
+			resp := h.do("create-referral", req{method: "POST", route: "POST /referrals", path: "/referrals", body: b, role: "partner", partner: "unhcr",
+				headers: map[string]string{"content-type": "application/x-www-form-urlencoded", "accept": tt.accept}})
+			if resp.StatusCode != tt.wantStatus {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.wantStatus, resp.Body)
+			}
+			if tt.wantStatus == 303 && !strings.HasPrefix(resp.Headers["Location"], "/confirmation?id=") {
+				t.Errorf("Location %q", resp.Headers["Location"])
+			}
+		})
+	}
+}
+
+func TestFormAndJSONStoreTheSameReferral(t *testing.T) {
+	h := newHarness(t, testenv.Options{})
+	form, err := os.ReadFile("../referral/testdata/referral.form")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals, err := url.ParseQuery(strings.TrimSpace(string(form)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals.Set("partner_reference", "FORM-1")
+	vals.Del("idempotency_key")
+	vals.Del("csrf_token")
+	fresp := h.do("create-referral", req{method: "POST", route: "POST /referrals", path: "/referrals", body: vals.Encode(), role: "partner", partner: "unhcr",
+		headers: map[string]string{"content-type": "application/x-www-form-urlencoded"}})
+	jresp := h.create(withField(t, string(mustRead(t, "../referral/testdata/referral.json")), "partner_reference", "JSON-1"), "unhcr", "")
+	if fresp.StatusCode != 201 || jresp.StatusCode != 201 {
+		t.Fatalf("form %d %s, json %d %s", fresp.StatusCode, fresp.Body, jresp.StatusCode, jresp.Body)
+	}
+	strip := func(m map[string]any) map[string]any {
+		for _, k := range []string{"id", "partner_reference", "created_at", "updated_at"} {
+			delete(m, k)
+		}
+		return m
+	}
+	if diff := cmp.Diff(strip(decode(t, jresp)), strip(decode(t, fresp))); diff != "" {
+		t.Errorf("form vs JSON (-json +form):\n%s", diff)
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestCreateReferralRefusals(t *testing.T) {
+	valid := func(t *testing.T) string { return referralBody(t) }
+	tests := []struct {
+		name      string
+		body      func(t *testing.T) string
+		ctype     string
+		role      string
+		wantCode  int
+		wantType  string
+		wantField string
+	}{
+		{"unknown field", func(t *testing.T) string { return withField(t, valid(t), "status", "approved") }, "application/json", "partner", 400, "validation-failed", "status"},
+		{"unknown stream", func(t *testing.T) string { return withField(t, valid(t), "stream", "nope") }, "application/json", "partner", 400, "validation-failed", "stream"},
+		{"closed stream", func(t *testing.T) string { return withField(t, valid(t), "stream", "closed-stream") }, "application/json", "partner", 400, "validation-failed", "stream"},
+		{"no consent", func(t *testing.T) string {
+			return withField(t, valid(t), "consent", map[string]any{"given": false, "date": "2026-11-01"})
+		}, "application/json", "partner", 400, "validation-failed", "consent.given"},
+		{"malformed json", func(t *testing.T) string { return `{"stream":` }, "application/json", "partner", 400, "validation-failed", ""},
+		{"text body", valid, "text/plain", "partner", 415, "unsupported-media-type", ""},
+		{"too large", func(t *testing.T) string { return withField(t, valid(t), "pad", strings.Repeat("x", 70<<10)) }, "application/json", "partner", 413, "payload-too-large", ""},
+		{"officer cannot refer", valid, "application/json", "officer", 403, "forbidden", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, testenv.Options{})
+			resp := h.do("create-referral", req{method: "POST", route: "POST /referrals", path: "/referrals", body: tt.body(t), role: tt.role,
+				headers: map[string]string{"content-type": tt.ctype}})
+			if resp.StatusCode != tt.wantCode {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.wantCode, resp.Body)
+			}
+			got := decode(t, resp)
+			if !strings.HasSuffix(got["type"].(string), "/"+tt.wantType) {
+				t.Errorf("type %v, want slug %s", got["type"], tt.wantType)
+			}
+			if resp.Headers["Content-Type"] != "application/problem+json" {
+				t.Errorf("content type %q", resp.Headers["Content-Type"])
+			}
+			if tt.wantField != "" {
+				errs, _ := got["errors"].([]any)
+				found := false
+				for _, e := range errs {
+					if e.(map[string]any)["field"] == tt.wantField {
+						found = true
+					}
+				}
+				if !found {
+					t.Errorf("no error at %s: %s", tt.wantField, resp.Body)
+				}
+			}
+			// Nothing was stored.
+			list := h.do("list-referrals", req{method: "GET", route: "GET /referrals", path: "/referrals", role: "officer"})
+			if n := len(decode(t, list)["items"].([]any)); n != 0 {
+				t.Errorf("%d referrals stored after a refusal", n)
+			}
+		})
+	}
+}
+
+func TestIdempotentCreate(t *testing.T) {
+	h := newHarness(t, testenv.Options{})
+	first := h.create(referralBody(t), "unhcr", "same-key")
+	if first.StatusCode != 201 {
+		t.Fatalf("first: %d %s", first.StatusCode, first.Body)
+	}
+	replay := h.create(referralBody(t), "unhcr", "same-key")
+	if diff := cmp.Diff(first, replay); diff != "" {
+		t.Errorf("replay differs (-first +replay):\n%s", diff)
+	}
+	other := h.create(withField(t, referralBody(t), "partner_reference", "OTHER-1"), "unhcr", "same-key")
+	if other.StatusCode != 422 || !strings.Contains(other.Body, "idempotency-key-reused") {
+		t.Errorf("reused key with other body: %d %s", other.StatusCode, other.Body)
+	}
+	// Another caller may use the same key: keys are per caller.
+	mine := h.create(referralBody(t), "front-line-defenders", "same-key")
+	if mine.StatusCode != 201 {
+		t.Errorf("same key, other caller: %d %s", mine.StatusCode, mine.Body)
+	}
+	// Without a key, a second identical post is a duplicate referral.
+	dup := h.create(referralBody(t), "unhcr", "")
+	if dup.StatusCode != 409 || decode(t, dup)["existing_id"] != decode(t, first)["id"] {
+		t.Errorf("duplicate: %d %s", dup.StatusCode, dup.Body)
+	}
+	list := h.do("list-referrals", req{method: "GET", route: "GET /referrals", path: "/referrals", role: "partner", partner: "unhcr"})
+	if n := len(decode(t, list)["items"].([]any)); n != 1 {
+		t.Errorf("unhcr has %d referrals, want 1", n)
+	}
+}
+
+func TestBadIdempotencyKey(t *testing.T) {
+	h := newHarness(t, testenv.Options{})
+	resp := h.create(referralBody(t), "unhcr", "has space")
+	if resp.StatusCode != 400 {
+		t.Errorf("status %d: %s", resp.StatusCode, resp.Body)
+	}
+}
+
+func TestPartnerIsolation(t *testing.T) {
+	h := newHarness(t, testenv.Options{})
+	created := h.create(referralBody(t), "unhcr", "")
+	id := decode(t, created)["id"].(string)
+	tests := []struct {
+		name, role, partner string
+		want                int
+	}{
+		{"own partner", "partner", "unhcr", 200},
+		{"other partner", "partner", "front-line-defenders", 404},
+		{"officer", "officer", "", 200},
+		{"admin", "admin", "", 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, r := range []struct{ dir, route, path string }{
+				{"get-referral", "GET /referrals/{id}", "/referrals/" + id},
+				{"referral-history", "GET /referrals/{id}/history", "/referrals/" + id + "/history"},
+			} {
+				resp := h.do(r.dir, req{method: "GET", route: r.route, path: r.path, params: map[string]string{"id": id}, role: tt.role, partner: tt.partner})
+				if resp.StatusCode != tt.want {
+					t.Errorf("%s: status %d, want %d", r.dir, resp.StatusCode, tt.want)
+				}
+			}
+			list := h.do("list-referrals", req{method: "GET", route: "GET /referrals", path: "/referrals", role: tt.role, partner: tt.partner})
+			n := len(decode(t, list)["items"].([]any))
+			if want := map[int]int{200: 1, 404: 0}[tt.want]; n != want {
+				t.Errorf("list: %d items, want %d", n, want)
+			}
+		})
+	}
+	// A partner cannot list another partner's referrals by asking.
+	resp := h.do("list-referrals", req{method: "GET", route: "GET /referrals", path: "/referrals", query: map[string]string{"partner": "unhcr"}, role: "partner", partner: "front-line-defenders"})
+	if resp.StatusCode != 403 {
+		t.Errorf("cross-partner list filter: %d", resp.StatusCode)
+	}
+	// An unauthenticated event (no authorizer claims) is refused.
+	resp = h.do("get-referral", req{method: "GET", route: "GET /referrals/{id}", path: "/referrals/" + id, params: map[string]string{"id": id}, noAuth: true})
+	if resp.StatusCode != 401 {
+		t.Errorf("no claims: %d", resp.StatusCode)
+	}
+}
+
+func TestListPagination(t *testing.T) {
+	h := newHarness(t, testenv.Options{})
+	var ids []string
+	for i := 0; i < 7; i++ {
+		resp := h.create(withField(t, referralBody(t), "partner_reference", fmt.Sprintf("P-%d", i)), "unhcr", "")
+		ids = append([]string{decode(t, resp)["id"].(string)}, ids...) // newest first
+	}
+	h.create(withField(t, referralBody(t), "partner_reference", "OTHER"), "front-line-defenders", "")
+	var got []string
+	cursor := ""
+	for pages := 0; ; pages++ {
+		if pages > 10 {
+			t.Fatal("pagination does not end")
+		}
+		q := map[string]string{"limit": "3"}
+		if cursor != "" {
+			q["cursor"] = cursor
+		}
+		resp := h.do("list-referrals", req{method: "GET", route: "GET /referrals", path: "/referrals", query: q, role: "partner", partner: "unhcr"})
+		if resp.StatusCode != 200 {
+			t.Fatalf("%d %s", resp.StatusCode, resp.Body)
+		}
+		m := decode(t, resp)
+		for _, it := range m["items"].([]any) {
+			item := it.(map[string]any)
+			if _, ok := item["contact"]; ok {
+				t.Errorf("list item carries contact details")
+			}
+			if s, _ := item["defender_profile"].(map[string]any)["summary"].(string); s != "" {
+				t.Errorf("list item carries the summary")
+			}
+			got = append(got, item["id"].(string))
+		}
+		next, _ := m["next_cursor"].(string)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	if diff := cmp.Diff(ids, got); diff != "" {
+		t.Errorf("ids (-want +got):\n%s", diff)
+	}
+
+	bad := []struct {
+		name  string
+		query map[string]string
+	}{
+		{"tampered cursor", map[string]string{"cursor": cursor + "x"}},
+		{"garbage cursor", map[string]string{"cursor": "not-a-cursor"}},
+		{"limit zero", map[string]string{"limit": "0"}},
+		{"limit too big", map[string]string{"limit": "101"}},
+		{"limit text", map[string]string{"limit": "ten"}},
+		{"bad status", map[string]string{"status": "lost"}},
+	}
+	for _, tt := range bad {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := h.do("list-referrals", req{method: "GET", route: "GET /referrals", path: "/referrals", query: tt.query, role: "partner", partner: "unhcr"})
+			if resp.StatusCode != 400 {
+				t.Errorf("status %d: %s", resp.StatusCode, resp.Body)
+			}
+		})
+	}
+	// A cursor from one partner's list does not work in another's.
+	first := h.do("list-referrals", req{method: "GET", route: "GET /referrals", path: "/referrals", query: map[string]string{"limit": "1"}, role: "partner", partner: "unhcr"})
+	c := decode(t, first)["next_cursor"].(string)
+	resp := h.do("list-referrals", req{method: "GET", route: "GET /referrals", path: "/referrals", query: map[string]string{"cursor": c}, role: "partner", partner: "front-line-defenders"})
+	if resp.StatusCode != 400 {
+		t.Errorf("foreign cursor: %d", resp.StatusCode)
+	}
+}
+
+func TestListFilters(t *testing.T) {
+	h := newHarness(t, testenv.Options{})
+	h.create(withField(t, referralBody(t), "partner_reference", "A"), "unhcr", "")
+	h.create(withField(t, referralBody(t), "partner_reference", "B"), "front-line-defenders", "")
+	tests := []struct {
+		query map[string]string
+		want  int
+	}{
+		{map[string]string{}, 2},
+		{map[string]string{"partner": "unhcr"}, 1},
+		{map[string]string{"status": "submitted"}, 2},
+		{map[string]string{"status": "allocated"}, 0},
+		{map[string]string{"stream": "hrd"}, 2},
+		{map[string]string{"stream": "hrd-temporary"}, 0},
+	}
+	for _, tt := range tests {
+		resp := h.do("list-referrals", req{method: "GET", route: "GET /referrals", path: "/referrals", query: tt.query, role: "officer"})
+		if n := len(decode(t, resp)["items"].([]any)); n != tt.want {
+			t.Errorf("%v: %d items, want %d", tt.query, n, tt.want)
+		}
+	}
+}
+
+func TestHistoryAndReadAudit(t *testing.T) {
+	h := newHarness(t, testenv.Options{})
+	id := decode(t, h.create(referralBody(t), "unhcr", ""))["id"].(string)
+	h.do("get-referral", req{method: "GET", route: "GET /referrals/{id}", path: "/referrals/" + id, params: map[string]string{"id": id}, role: "officer"})
+	resp := h.do("referral-history", req{method: "GET", route: "GET /referrals/{id}/history", path: "/referrals/" + id + "/history", params: map[string]string{"id": id}, role: "partner", partner: "unhcr"})
+	var got struct {
+		Items []map[string]any `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(resp.Body), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Items) != 1 {
+		t.Fatalf("history %s", resp.Body)
+	}
+	delete(got.Items[0], "at")
+	want := map[string]any{"action": "created", "from_status": "", "to_status": "submitted", "persons_delta": float64(0), "actor_role": "partner"}
+	if diff := cmp.Diff(want, got.Items[0]); diff != "" {
+		t.Errorf("history (-want +got):\n%s", diff)
+	}
+	reads, err := h.env.Store.Reads(t.Context(), id)
+	if err != nil || len(reads) != 1 || reads[0].ActorRole != "officer" {
+		t.Errorf("reads %+v, %v", reads, err)
+	}
+}
+
+func TestPossibleDuplicatesAcrossPartners(t *testing.T) {
+	h := newHarness(t, testenv.Options{})
+	a := decode(t, h.create(referralBody(t), "unhcr", ""))["id"].(string)
+	// The same defender, spelled differently, referred by another partner.
+	body := withField(t, referralBody(t), "principal", map[string]any{"given_name": "NGUYEN THI", "family_name": "Minh  Khai", "date_of_birth": "1985-03-14", "sex": "F", "nationality": "VNM"})
+	b := decode(t, h.create(body, "front-line-defenders", ""))["id"].(string)
+	officer := h.do("get-referral", req{method: "GET", route: "GET /referrals/{id}", path: "/referrals/" + b, params: map[string]string{"id": b}, role: "officer"})
+	if diff := cmp.Diff([]any{a}, decode(t, officer)["possible_duplicates"]); diff != "" {
+		t.Errorf("officer's possible_duplicates (-want +got):\n%s", diff)
+	}
+	partner := h.do("get-referral", req{method: "GET", route: "GET /referrals/{id}", path: "/referrals/" + b, params: map[string]string{"id": b}, role: "partner", partner: "front-line-defenders"})
+	if _, ok := decode(t, partner)["possible_duplicates"]; ok {
+		t.Errorf("a partner sees possible_duplicates")
+	}
+}
+
+func TestFrenchProblems(t *testing.T) {
+	h := newHarness(t, testenv.Options{})
+	resp := h.do("create-referral", req{method: "POST", route: "POST /referrals", path: "/referrals", body: withField(t, referralBody(t), "consent", map[string]any{"given": false, "date": "2026-11-01"}), role: "partner", partner: "unhcr",
+		headers: map[string]string{"content-type": "application/json", "accept-language": "fr-CA,fr;q=0.9,en;q=0.5"}})
+	got := decode(t, resp)
+	if got["title"] != "Certains champs sont à corriger" || resp.Headers["Content-Language"] != "fr" {
+		t.Errorf("title %q, language %q", got["title"], resp.Headers["Content-Language"])
+	}
+}
+
+func TestPeriods(t *testing.T) {
+	h := newHarness(t, testenv.Options{})
+	year := fmt.Sprint(today.Year())
+	path := "/streams/hrd/periods/" + year
+	params := map[string]string{"stream": "hrd", "year": year}
+	get := func(role, partner string) map[string]any {
+		resp := h.do("get-period", req{method: "GET", route: "GET /streams/{stream}/periods/{year}", path: path, params: params, role: role, partner: partner})
+		if resp.StatusCode != 200 {
+			t.Fatalf("get period: %d %s", resp.StatusCode, resp.Body)
+		}
+		return decode(t, resp)
+	}
+	want := map[string]any{"stream": "hrd", "period": float64(today.Year()), "capacity": float64(500), "reserved": float64(0), "arrived": float64(0),
+		"remaining": float64(500), "waitlisted_persons": float64(0), "partners": map[string]any{}}
+	if diff := cmp.Diff(want, get("partner", "unhcr")); diff != "" {
+		t.Errorf("period (-want +got):\n%s", diff)
+	}
+	put := func(role, body, key string) (int, map[string]any) {
+		hd := map[string]string{"content-type": "application/json"}
+		if key != "" {
+			hd["idempotency-key"] = key
+		}
+		resp := h.do("put-period", req{method: "PUT", route: "PUT /streams/{stream}/periods/{year}", path: path, params: params, role: role, body: body, headers: hd})
+		return resp.StatusCode, decode(t, resp)
+	}
+	tests := []struct {
+		name, role, body string
+		wantStatus       int
+		wantCapacity     float64
+	}{
+		{"partner may not", "partner", `{"capacity": 250}`, 403, 500},
+		{"officer may not", "officer", `{"capacity": 250}`, 403, 500},
+		{"admin lowers", "admin", `{"capacity": 250}`, 200, 250},
+		{"admin raises mid-year", "admin", `{"capacity": 500}`, 200, 500},
+		{"negative", "admin", `{"capacity": -1}`, 400, 500},
+		{"unknown field", "admin", `{"capacity": 5, "reserved": 0}`, 400, 500},
+		{"missing", "admin", `{}`, 400, 500},
+		{"not a number", "admin", `{"capacity": "many"}`, 400, 500},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, _ := put(tt.role, tt.body, "")
+			if status != tt.wantStatus {
+				t.Errorf("status %d, want %d", status, tt.wantStatus)
+			}
+			if got := get("officer", "")["capacity"]; got != tt.wantCapacity {
+				t.Errorf("capacity %v, want %v", got, tt.wantCapacity)
+			}
+		})
+	}
+	// A new period is created by PUT.
+	next := fmt.Sprint(today.Year() + 1)
+	resp := h.do("put-period", req{method: "PUT", route: "PUT /streams/{stream}/periods/{year}", path: "/streams/hrd/periods/" + next, params: map[string]string{"stream": "hrd", "year": next}, role: "admin", body: `{"capacity": 500}`, headers: map[string]string{"content-type": "application/json"}})
+	if resp.StatusCode != 200 {
+		t.Errorf("create period: %d %s", resp.StatusCode, resp.Body)
+	}
+	// Replay of a capacity change answers the same, byte for byte.
+	s1, b1 := put("admin", `{"capacity": 400}`, "cap-1")
+	put("admin", `{"capacity": 300}`, "")
+	s2, b2 := put("admin", `{"capacity": 400}`, "cap-1")
+	if s1 != 200 || s2 != 200 || !cmp.Equal(b1, b2) {
+		t.Errorf("replay: %d %v vs %d %v", s1, b1, s2, b2)
+	}
+	if got := get("admin", "")["capacity"]; got != float64(300) {
+		t.Errorf("replayed change applied again: capacity %v", got)
+	}
+	// Unknown stream and bad year.
+	for _, p := range []map[string]string{{"stream": "nope", "year": year}, {"stream": "hrd", "year": "1850"}, {"stream": "HRD!", "year": year}} {
+		resp := h.do("get-period", req{method: "GET", route: "GET /streams/{stream}/periods/{year}", path: "/streams/" + p["stream"] + "/periods/" + p["year"], params: p, role: "officer"})
+		if resp.StatusCode != 404 && resp.StatusCode != 400 {
+			t.Errorf("%v: %d", p, resp.StatusCode)
+		}
+	}
+}
+
+func TestUnavailableIsRetryable(t *testing.T) {
+	h := newHarness(t, testenv.Options{MaxAttempts: 1})
+	h.env.Dynamo.Server.EmulateFailure("internal_server")
+	resp := h.create(referralBody(t), "unhcr", "retry-key")
+	if resp.StatusCode != 503 || resp.Headers["Retry-After"] == "" {
+		t.Fatalf("outage: %d %v %s", resp.StatusCode, resp.Headers, resp.Body)
+	}
+	if strings.Contains(resp.Body, "emulated") {
+		t.Errorf("internal error text reached the client: %s", resp.Body)
+	}
+	h.env.Dynamo.Server.EmulateFailure("none")
+	if resp := h.create(referralBody(t), "unhcr", "retry-key"); resp.StatusCode != 201 {
+		t.Fatalf("retry: %d %s", resp.StatusCode, resp.Body)
+	}
+	if resp := h.create(referralBody(t), "unhcr", "retry-key"); resp.StatusCode != 201 {
+		t.Fatalf("replay: %d %s", resp.StatusCode, resp.Body)
+	}
+	list := h.do("list-referrals", req{method: "GET", route: "GET /referrals", path: "/referrals", role: "officer"})
+	if n := len(decode(t, list)["items"].([]any)); n != 1 {
+		t.Errorf("%d referrals after outage and retries, want 1", n)
+	}
+}
