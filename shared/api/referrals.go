@@ -20,6 +20,17 @@ type view struct {
 	PossibleDuplicates []string `json:"possible_duplicates,omitempty"`
 }
 
+// presentable fills empty lists so clients always get arrays, never null.
+func presentable(r referral.Referral) referral.Referral {
+	if r.FamilyMembers == nil {
+		r.FamilyMembers = []referral.Person{}
+	}
+	if r.DefenderProfile.RightsAreas == nil {
+		r.DefenderProfile.RightsAreas = []string{}
+	}
+	return r
+}
+
 // ConfirmationPath is where a browser lands after a form post.
 func ConfirmationPath(id string) string { return "/confirmation?id=" + url.QueryEscape(id) }
 
@@ -71,7 +82,7 @@ func (d *Deps) createReferral(ctx context.Context, r *apigw.Request) (apigw.Resp
 	if form && r.WantsHTML() {
 		resp = apigw.Response{Status: http.StatusSeeOther, Headers: map[string]string{"Location": ConfirmationPath(ref.ID)}}
 	} else {
-		resp, err = apigw.JSON(http.StatusCreated, view{Referral: ref})
+		resp, err = apigw.JSON(http.StatusCreated, view{Referral: presentable(ref)})
 		if err != nil {
 			return apigw.Response{}, err
 		}
@@ -117,7 +128,7 @@ func (d *Deps) getReferral(ctx context.Context, r *apigw.Request) (apigw.Respons
 	if err := d.Store.RecordRead(ctx, ref.ID, referral.Event{At: now, ActorRole: string(r.Caller.PrimaryRole()), Actor: r.Caller.Subject}, d.NewID()); err != nil {
 		return apigw.Response{}, err
 	}
-	v := view{Referral: ref}
+	v := view{Referral: presentable(ref)}
 	if r.Caller.Any(apigw.Officer, apigw.Admin) {
 		if v.PossibleDuplicates, err = d.Store.PossibleDuplicates(ctx, ref); err != nil {
 			return apigw.Response{}, err
@@ -208,7 +219,7 @@ func (d *Deps) listReferrals(ctx context.Context, r *apigw.Request) (apigw.Respo
 	}
 	items := make([]listItem, 0, len(page.Items))
 	for _, ref := range page.Items {
-		items = append(items, listItem{Referral: ref})
+		items = append(items, listItem{Referral: presentable(ref)})
 	}
 	body := map[string]any{"items": items}
 	if page.Next != nil {
