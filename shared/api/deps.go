@@ -9,7 +9,6 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/haven-hrd/haven/shared/apigw"
-	"github.com/haven-hrd/haven/shared/cursor"
 	"github.com/haven-hrd/haven/shared/dynamostore"
 	"github.com/haven-hrd/haven/shared/problem"
 )
@@ -19,12 +18,18 @@ type Fingerprinter interface {
 	Fingerprint(normalised string) (string, error)
 }
 
+// Cursors sign and check list cursors.
+type Cursors interface {
+	Encode(scope string, key map[string]string) string
+	Decode(scope, token string) (map[string]string, error)
+}
+
 // Deps is everything a step needs, built once per process by main (or the
 // local runner, or a test).
 type Deps struct {
 	Store   *dynamostore.Store
 	Finger  Fingerprinter
-	Cursors *cursor.Signer
+	Cursors Cursors
 	S3      *s3.Client
 	// ReportsBucket and ExportsBucket are bucket names.
 	ReportsBucket string
@@ -53,6 +58,9 @@ func (d *Deps) WithDefaults() *Deps {
 	if d.Claims.Role == "" {
 		d.Claims = apigw.DefaultClaims
 	}
+	if d.Promote == nil && d.Store != nil {
+		d.Promote = d.promote
+	}
 	return d
 }
 
@@ -67,12 +75,19 @@ func (d *Deps) public(step apigw.Step) any {
 // Steps maps a function's code directory (functions/<dir> in template.yaml)
 // to its handler, ready for lambda.Start or lambda.NewHandler.
 var Steps = map[string]func(d *Deps) any{
-	"create-referral":  func(d *Deps) any { return d.http(d.createReferral) },
-	"get-referral":     func(d *Deps) any { return d.http(d.getReferral) },
-	"list-referrals":   func(d *Deps) any { return d.http(d.listReferrals) },
-	"referral-history": func(d *Deps) any { return d.http(d.referralHistory) },
-	"get-period":       func(d *Deps) any { return d.http(d.getPeriod) },
-	"put-period":       func(d *Deps) any { return d.http(d.putPeriod) },
+	"create-referral":   func(d *Deps) any { return d.http(d.createReferral) },
+	"get-referral":      func(d *Deps) any { return d.http(d.getReferral) },
+	"list-referrals":    func(d *Deps) any { return d.http(d.listReferrals) },
+	"referral-history":  func(d *Deps) any { return d.http(d.referralHistory) },
+	"get-period":        func(d *Deps) any { return d.http(d.getPeriod) },
+	"put-period":        func(d *Deps) any { return d.http(d.putPeriod) },
+	"screen-referral":   func(d *Deps) any { return d.http(d.screenReferral) },
+	"allocate-referral": func(d *Deps) any { return d.http(d.allocateReferral) },
+	"decide-referral":   func(d *Deps) any { return d.http(d.decideReferral) },
+	"record-arrival":    func(d *Deps) any { return d.http(d.recordArrival) },
+	"withdraw-referral": func(d *Deps) any { return d.http(d.withdrawReferral) },
+	"change-family":     func(d *Deps) any { return d.http(d.changeFamily) },
+	"waitlist-sweep":    func(d *Deps) any { return d.sweep },
 }
 
 // afterRelease runs after spaces may have come back to a period: waitlisted

@@ -30,11 +30,11 @@ func sample(id, partner, ref string, given string) referral.Referral {
 	return referral.Referral{
 		Input: referral.Input{
 			Stream: "hrd", PartnerReference: ref, Urgency: referral.Urgent,
-			Principal:       referral.Person{GivenName: given, FamilyName: "Minh Khai", DateOfBirth: "1985-03-14", Sex: "F", Nationality: "VNM"},
-			FamilyMembers:   []referral.Person{{GivenName: "An", FamilyName: "Minh", DateOfBirth: "2015-06-01", Sex: "M", Relationship: "child"}},
-			CountryOfAsylum: "THA",
-			DefenderProfile: referral.Profile{RightsAreas: []string{"journalism"}, Summary: "Reports on land seizures."},
-			Contact:         referral.Contact{Email: "a@example.org", PreferredChannel: "signal"},
+			Principal:         referral.Person{GivenName: given, FamilyName: "Minh Khai", DateOfBirth: "1985-03-14", Sex: "F", Nationality: "VNM"},
+			FamilyMembers:     []referral.Person{{GivenName: "An", FamilyName: "Minh", DateOfBirth: "2015-06-01", Sex: "M", Relationship: "child"}},
+			CountryOfAsylum:   "THA",
+			DefenderProfile:   referral.Profile{RightsAreas: []string{"journalism"}, Summary: "Reports on land seizures."},
+			Contact:           referral.Contact{Email: "a@example.org", PreferredChannel: "signal"},
 			PreferredLanguage: "en", Consent: referral.Consent{Given: true, Date: "2026-11-01"},
 		},
 		ID: id, Partner: partner, Status: referral.Submitted, Persons: 2,

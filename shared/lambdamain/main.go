@@ -2,17 +2,21 @@ package lambdamain
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/haven-hrd/haven/shared/api"
 	"github.com/haven-hrd/haven/shared/apigw"
 	"github.com/haven-hrd/haven/shared/awsconn"
 	"github.com/haven-hrd/haven/shared/cursor"
 	"github.com/haven-hrd/haven/shared/dynamostore"
+	"github.com/haven-hrd/haven/shared/problem"
 	"github.com/haven-hrd/haven/shared/seal"
 )
 
@@ -79,7 +83,10 @@ func Deps(ctx context.Context, env Env, log *slog.Logger, conn awsconn.Options) 
 	case env.KeysetFile != "":
 		sealer, err = seal.OpenLocal(env.KeysetFile)
 	case env.KMSKeyARN != "":
-		sealer, err = seal.OpenKMS(ctx, env.KMSKeyARN, []byte(env.FingerprintKeys))
+		var blob []byte
+		if blob, err = base64.StdEncoding.DecodeString(env.FingerprintKeys); err == nil {
+			sealer, err = seal.OpenKMS(ctx, env.KMSKeyARN, blob, seal.WithKMSClient(kms.NewFromConfig(clients.Config)))
+		}
 	default:
 		err = fmt.Errorf("neither KEYSET_FILE nor KMS_KEY_ARN is set")
 	}
@@ -89,7 +96,7 @@ func Deps(ctx context.Context, env Env, log *slog.Logger, conn awsconn.Options) 
 	d := &api.Deps{
 		Store:         dynamostore.New(clients.DynamoDB, env.Table, sealer),
 		Finger:        sealer,
-		Cursors:       cursor.NewSigner([]byte(env.CursorKey)),
+		Cursors:       cursors(env.CursorKey, sealer),
 		S3:            clients.S3,
 		ReportsBucket: env.ReportsBucket,
 		ExportsBucket: env.ExportsBucket,
@@ -103,4 +110,57 @@ func Deps(ctx context.Context, env Env, log *slog.Logger, conn awsconn.Options) 
 		d.Claims.Partner = apigw.DefaultClaims.Partner
 	}
 	return d.WithDefaults(), nil
+}
+
+// cursors returns the list-cursor signer. Locally the key is a file in the
+// data directory; in AWS it is derived from the fingerprint PRF (no extra
+// secret to deploy), lazily, because deriving it calls KMS once.
+func cursors(key string, sealer *seal.Sealer) api.Cursors {
+	if key != "" {
+		return cursor.NewSigner([]byte(key))
+	}
+	return &lazyCursors{derive: func() (*cursor.Signer, error) {
+		k, err := sealer.Fingerprint("haven/cursor-key/v1")
+		if err != nil {
+			return nil, err
+		}
+		return cursor.NewSigner([]byte(k)), nil
+	}}
+}
+
+type lazyCursors struct {
+	mu     sync.Mutex
+	signer *cursor.Signer
+	derive func() (*cursor.Signer, error)
+}
+
+func (l *lazyCursors) get() (*cursor.Signer, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.signer == nil {
+		s, err := l.derive()
+		if err != nil {
+			return nil, err
+		}
+		l.signer = s
+	}
+	return l.signer, nil
+}
+
+func (l *lazyCursors) Encode(scope string, key map[string]string) string {
+	s, err := l.get()
+	if err != nil {
+		// Without a key no cursor can be made; an empty one ends the list
+		// early rather than leaking an unsigned key.
+		return ""
+	}
+	return s.Encode(scope, key)
+}
+
+func (l *lazyCursors) Decode(scope, token string) (map[string]string, error) {
+	s, err := l.get()
+	if err != nil {
+		return nil, problem.Wrap(problem.Unavailable, err)
+	}
+	return s.Decode(scope, token)
 }
