@@ -145,13 +145,14 @@ func TestRealTemplateEnvironment(t *testing.T) {
 	refs["ReportsBucket"] = "haven-reports"
 	refs["ExportsBucket"] = "haven-exports"
 	want := map[string]string{
-		"TABLE_NAME":     "haven",
-		"REPORTS_BUCKET": "haven-reports",
-		"EXPORTS_BUCKET": "haven-exports",
-		"KMS_KEY_ARN":    "", // empty locally
-		"CLAIM_ROLE":     "custom:role",
-		"CLAIM_PARTNER":  "custom:partner",
-		"LOG_LEVEL":      "info",
+		"TABLE_NAME":         "haven",
+		"REPORTS_BUCKET":     "haven-reports",
+		"EXPORTS_BUCKET":     "haven-exports",
+		"KMS_KEY_ARN":        "", // empty locally
+		"FINGERPRINT_KEYSET": "",
+		"CLAIM_ROLE":         "custom:role",
+		"CLAIM_PARTNER":      "custom:partner",
+		"LOG_LEVEL":          "info",
 	}
 	for _, f := range tpl.Functions() {
 		if diff := cmp.Diff(want, ResolveEnv(f.Env, refs)); diff != "" {
