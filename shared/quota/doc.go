@@ -3,4 +3,48 @@
 // approved referrals) and some arrived; the rest remain. It also orders the
 // waitlist. It does no I/O: the store enforces these rules with conditional
 // writes, and tests recompute them from the referrals.
+//
+// # Counters
+//
+// Holding says what a referral in a status contributes to its period:
+// allocated and approved hold `persons` reserved spaces, arrived counts them
+// as arrived, waitlisted counts them as waitlisted persons, every other
+// status counts nowhere. Every change (a transition or a family change) moves
+// the counters by Change(from, to), which is what the store adds to the
+// period item in the same transaction as the referral; its condition
+// `remaining ≥ Need()` keeps remaining = capacity − reserved − arrived ≥ 0.
+//
+// # Waitlist fairness: first fit in priority order
+//
+// An allocation that does not fit puts the referral on its period's
+// waitlist. When spaces come back (a withdrawal or refusal of a holder, a
+// family that shrank, a raised capacity), the waitlist is walked in order —
+// emergency, then urgent, then normal; within a rank the oldest referral
+// (creation time) first — and every referral that fits in what remains is
+// allocated; one that does not fit is skipped and keeps its place
+// (Promotable).
+//
+// Why this rule:
+//
+//   - Urgency first, because the pathway exists to protect people at risk and
+//     emergency cases are, by definition, the ones that cannot wait.
+//   - Oldest first within a rank, because it is the order a caseworker can
+//     explain and nobody can game: the creation time is fixed when the partner
+//     refers the case and no later action moves it.
+//   - Skip, don't block. Strict head-of-line order would let one family of
+//     seven hold every freed space hostage until seven are free at once, while
+//     a defender alone, who fits today, waits. Spaces left idle protect nobody,
+//     and the yearly quota lapses at the end of the year. A skipped family keeps
+//     its place, so it is first in line for the next release that fits it.
+//   - Known cost: a large family can be passed over repeatedly by smaller
+//     ones behind it. Officers see it on the waitlist (its place and persons)
+//     and can act by hand (an allocation when capacity is raised, say); the
+//     rule does not reserve spaces for it, because holding spaces back is the
+//     blocking we set out to avoid.
+//
+// The same rule decides a direct allocation: if the referral fits, it is
+// allocated even when larger families wait (they did not fit, or they would
+// have been promoted). In the seconds between a release and its promotion a
+// direct allocation can take a freed space first; the sweep never leaves a
+// waitlisted referral that fits behind.
 package quota
