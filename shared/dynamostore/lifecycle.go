@@ -92,6 +92,12 @@ func (s *Store) Move(ctx context.Context, st Step, record Record, now time.Time)
 		if !referral.CanTransition(cur.Status, st.To) {
 			return Result{}, nil, problem.New(problem.InvalidTransition)
 		}
+		if st.To == referral.Waitlisted {
+			// Waitlisted is never asked for: it is the answer to an
+			// allocation that does not fit, so nobody waits while spaces are
+			// free.
+			st.To = referral.Allocated
+		}
 		next := cur
 		next.Status, next.Version, next.UpdatedAt = st.To, cur.Version+1, now
 		if len(st.Reasons) > 0 {
