@@ -40,6 +40,10 @@ func PickLang(acceptLanguage string) Lang {
 		default:
 			continue
 		}
+		if q <= 0 {
+			// q=0 means "not acceptable"; a malformed q counts as 0.
+			continue
+		}
 		if q > bestQ {
 			best, bestQ = l, q
 		}
@@ -114,7 +118,7 @@ var details = map[Kind]text{
 	IdempotencyKeyReused:   {"This idempotency key was used with a different request body.", "Cette clé d’idempotence a été utilisée avec un autre corps de requête."},
 	RateLimited:            {"Slow down and retry later.", "Ralentissez et réessayez plus tard."},
 	Internal:               {"An unexpected error occurred. It has been logged.", "Une erreur inattendue s’est produite. Elle a été journalisée."},
-	Unavailable:            {"A service Haven depends on is unavailable. Retry after the delay given; nothing was half-done.", "Un service dont Haven dépend est indisponible. Réessayez après le délai indiqué ; rien n’a été fait à moitié."},
+	Unavailable:            {"A service Haven depends on is unavailable. Retry after the delay given; nothing was half-done.", "Un service dont Haven dépend est indisponible. Réessayez après le délai indiqué ; rien n’a été fait à moitié."},
 }
 
 // Field codes: stable machine codes of validation rules.
