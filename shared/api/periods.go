@@ -42,8 +42,11 @@ func toPeriodView(p quota.Period, partnerScope string) periodView {
 
 // periodParams reads {stream} and {year} from the path.
 func periodParams(r *apigw.Request) (string, int, error) {
-	stream := r.Event.PathParameters["stream"]
-	year, err := strconv.Atoi(r.Event.PathParameters["year"])
+	return parsePeriodPath(r.Event.PathParameters["stream"], r.Event.PathParameters["year"])
+}
+
+func parsePeriodPath(stream, yearText string) (string, int, error) {
+	year, err := strconv.Atoi(yearText)
 	var fields []problem.FieldError
 	if !validSlug(stream) {
 		fields = append(fields, problem.FieldError{Field: "stream", Code: problem.CodeUnknownStream})
