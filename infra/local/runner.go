@@ -138,6 +138,12 @@ func Start(ctx context.Context, cfg Config) (r *Runner, err error) {
 	if err != nil {
 		return r, err
 	}
+	// The web form's session cookies are sealed with a key kept like the
+	// cursor key (in AWS: the WebSessionKey parameter).
+	sessionKey, err := localSecret(filepath.Join(cfg.DataDir, "session.key"))
+	if err != nil {
+		return r, err
+	}
 	var names claimNames
 	for _, fn := range tpl.Functions() {
 		env := samtemplate.ResolveEnv(fn.Env, refs)
@@ -153,6 +159,9 @@ func Start(ctx context.Context, cfg Config) (r *Runner, err error) {
 			KeysetFile: env["KEYSET_FILE"], CursorKey: env["CURSOR_KEY"],
 			ClaimRole: env["CLAIM_ROLE"], ClaimPartner: env["CLAIM_PARTNER"],
 			DynamoDBEndpoint: env["DYNAMODB_ENDPOINT"], S3Endpoint: env["S3_ENDPOINT"],
+			// The web form signs in locally with a development sign-in that
+			// picks a partner (the runner plays the identity provider).
+			SessionKey: sessionKey, DevSignIn: true,
 		}
 		names = claimNames{Role: orDefault(le.ClaimRole, "custom:role"), Partner: orDefault(le.ClaimPartner, "custom:partner")}
 		if _, ok := api.Steps[fn.CodeDir]; !ok {
@@ -215,8 +224,11 @@ func orDefault(v, d string) string {
 }
 
 // goPattern turns an API Gateway path into a ServeMux pattern: {id} is the
-// same, a greedy {proxy+} becomes {proxy...}.
+// same, a greedy {proxy+} becomes {proxy...}, and / matches only itself.
 func goPattern(p string) string {
+	if p == "/" {
+		return "/{$}" // the root alone, not every path (the web form's GET /)
+	}
 	return strings.ReplaceAll(p, "+}", "...}")
 }
 
@@ -236,7 +248,13 @@ func localSecret(path string) (string, error) {
 func (r *Runner) route(f *function, rt samtemplate.Route) http.Handler {
 	routeKey := rt.Method + " " + rt.Path
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		claims, err := r.auth.verify(req.Header.Get("Authorization"))
+		// A public route (Auth.Authorizer NONE: the web form) reaches its
+		// function with no authorizer context, as in API Gateway.
+		var claims map[string]string
+		var err error
+		if !rt.Public {
+			claims, err = r.auth.verify(req.Header.Get("Authorization"))
+		}
 		if err != nil {
 			// What the HttpApi JWT authorizer answers: the function never runs.
 			w.Header().Set("Content-Type", "application/json")

@@ -28,6 +28,10 @@ type Function struct {
 type Route struct {
 	Method string // upper case: GET, POST, PUT, ..., ANY
 	Path   string // e.g. /referrals/{id}
+	// Public is true when the event turns the API's authorizer off
+	// (Auth: {Authorizer: NONE}): the web form's pages, which check their own
+	// session cookie. The local runner verifies no token for such a route.
+	Public bool
 }
 
 // Schedule is a scheduled trigger of a function.
@@ -86,6 +90,7 @@ func (t *Template) Functions() []Function {
 				if p, ok := ep["Path"].(string); ok && p != "" {
 					r.Path = p
 				}
+				r.Public = mapOf(ep["Auth"])["Authorizer"] == "NONE"
 				f.Routes = append(f.Routes, r)
 			case "ScheduleV2":
 				s := Schedule{Name: name}

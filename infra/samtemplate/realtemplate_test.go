@@ -19,9 +19,14 @@ var (
 // documentedFunction is a row of ARCHITECTURE.md's Functions table.
 type documentedFunction struct {
 	CodeDir, LogicalID string
-	Route              *Route // nil for a scheduled function
-	Schedule           string // the trigger text of a scheduled function
+	// Routes of an HTTP function: one plain "METHOD /path" trigger, or
+	// several in backticks; "public" in the trigger marks them Public (the
+	// authorizer is off: the web form).
+	Routes   []Route
+	Schedule string // the trigger text of a scheduled function
 }
+
+var backticked = regexp.MustCompile("`([A-Z]+ [^`]+)`")
 
 var functionRow = regexp.MustCompile("^\\|\\s*`([a-z0-9-]+)`\\s*\\|\\s*([A-Za-z0-9]+)\\s*\\|\\s*(.+?)\\s*\\|\\s*$")
 
@@ -40,14 +45,30 @@ func documentedFunctions(t *testing.T) map[string]documentedFunction {
 		}
 		d := documentedFunction{CodeDir: m[1], LogicalID: m[2]}
 		trigger := strings.Trim(m[3], "`")
-		if strings.HasPrefix(trigger, "ScheduleV2") {
+		switch {
+		case strings.HasPrefix(trigger, "ScheduleV2"):
 			d.Schedule = trigger
-		} else {
+		case strings.Contains(m[3], "`"):
+			public := strings.HasPrefix(trigger, "public")
+			for _, bt := range backticked.FindAllStringSubmatch(m[3], -1) {
+				method, p, _ := strings.Cut(bt[1], " ")
+				d.Routes = append(d.Routes, Route{Method: method, Path: p, Public: public})
+			}
+			if len(d.Routes) == 0 {
+				t.Fatalf("ARCHITECTURE.md: trigger %q of %s names no route", trigger, d.LogicalID)
+			}
+			sort.Slice(d.Routes, func(i, j int) bool {
+				if d.Routes[i].Path != d.Routes[j].Path {
+					return d.Routes[i].Path < d.Routes[j].Path
+				}
+				return d.Routes[i].Method < d.Routes[j].Method
+			})
+		default:
 			method, p, ok := strings.Cut(trigger, " ")
 			if !ok {
 				t.Fatalf("ARCHITECTURE.md: trigger %q of %s is neither a route nor a schedule", trigger, d.LogicalID)
 			}
-			d.Route = &Route{Method: method, Path: strings.Trim(p, "`")}
+			d.Routes = []Route{{Method: method, Path: strings.Trim(p, "`")}}
 		}
 		out[d.LogicalID] = d
 	}
@@ -97,8 +118,8 @@ func TestRealTemplateFunctionsMatchArchitecture(t *testing.T) {
 			if f.Properties["CodeUri"] != "functions/"+d.CodeDir {
 				t.Errorf("CodeUri = %v, want functions/%s", f.Properties["CodeUri"], d.CodeDir)
 			}
-			if d.Route != nil {
-				if diff := cmp.Diff([]Route{*d.Route}, f.Routes); diff != "" {
+			if d.Routes != nil {
+				if diff := cmp.Diff(d.Routes, f.Routes); diff != "" {
 					t.Errorf("routes (-want +got):\n%s", diff)
 				}
 				if len(f.Schedules) != 0 {
@@ -154,7 +175,16 @@ func TestRealTemplateEnvironment(t *testing.T) {
 		"CLAIM_PARTNER":      "custom:partner",
 		"LOG_LEVEL":          "info",
 	}
+	// The web form alone reads its session key and identity provider.
+	webWant := map[string]string{"SESSION_KEY": "", "OIDC_ISSUER": "", "OIDC_CLIENT_ID": ""}
+	for k, v := range want {
+		webWant[k] = v
+	}
 	for _, f := range tpl.Functions() {
+		want := want
+		if f.LogicalID == "WebFormFunction" {
+			want = webWant
+		}
 		if diff := cmp.Diff(want, ResolveEnv(f.Env, refs)); diff != "" {
 			t.Errorf("%s env (-want +got):\n%s", f.LogicalID, diff)
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/haven-hrd/haven/shared/apigw"
 	"github.com/haven-hrd/haven/shared/dynamostore"
 	"github.com/haven-hrd/haven/shared/problem"
+	"github.com/haven-hrd/haven/shared/webform"
 )
 
 // Fingerprinter computes the keyed hash that flags a defender referred twice.
@@ -40,6 +41,8 @@ type Deps struct {
 	Now func() time.Time
 	// NewID returns a new opaque, time-ordered id.
 	NewID func() string
+	// Web configures the web-form function (session key, sign-in).
+	Web webform.Config
 	// Promote allocates waitlisted referrals of a period that now fit.
 	Promote func(ctx context.Context, stream string, year int) error
 }
@@ -76,6 +79,7 @@ func (d *Deps) public(step apigw.Step) any {
 // to its handler, ready for lambda.Start or lambda.NewHandler.
 var Steps = map[string]func(d *Deps) any{
 	"create-referral":   func(d *Deps) any { return d.http(d.createReferral) },
+	"web-form":          func(d *Deps) any { return d.webForm() },
 	"get-referral":      func(d *Deps) any { return d.http(d.getReferral) },
 	"list-referrals":    func(d *Deps) any { return d.http(d.listReferrals) },
 	"referral-history":  func(d *Deps) any { return d.http(d.referralHistory) },

@@ -18,6 +18,7 @@ import (
 	"github.com/haven-hrd/haven/shared/dynamostore"
 	"github.com/haven-hrd/haven/shared/problem"
 	"github.com/haven-hrd/haven/shared/seal"
+	"github.com/haven-hrd/haven/shared/webform"
 )
 
 // Env is the configuration a function reads; each name is set in
@@ -34,6 +35,14 @@ type Env struct {
 	ClaimPartner     string
 	DynamoDBEndpoint string
 	S3Endpoint       string
+	// SessionKey, OIDCIssuer and OIDCClientID configure the web-form
+	// function (SESSION_KEY, OIDC_ISSUER, OIDC_CLIENT_ID).
+	SessionKey   string
+	OIDCIssuer   string
+	OIDCClientID string
+	// DevSignIn turns on the web form's development sign-in. Only the local
+	// runner sets it: FromEnviron never does, so no deployed function can.
+	DevSignIn bool
 }
 
 // FromEnviron reads Env from the process environment.
@@ -45,6 +54,7 @@ func FromEnviron() Env {
 		CursorKey: os.Getenv("CURSOR_KEY"),
 		ClaimRole: os.Getenv("CLAIM_ROLE"), ClaimPartner: os.Getenv("CLAIM_PARTNER"),
 		DynamoDBEndpoint: os.Getenv("DYNAMODB_ENDPOINT"), S3Endpoint: os.Getenv("S3_ENDPOINT"),
+		SessionKey: os.Getenv("SESSION_KEY"), OIDCIssuer: os.Getenv("OIDC_ISSUER"), OIDCClientID: os.Getenv("OIDC_CLIENT_ID"),
 	}
 }
 
@@ -102,6 +112,10 @@ func Deps(ctx context.Context, env Env, log *slog.Logger, conn awsconn.Options) 
 		ExportsBucket: env.ExportsBucket,
 		Log:           log,
 		Claims:        apigw.ClaimNames{Role: env.ClaimRole, Partner: env.ClaimPartner},
+		Web: webform.Config{
+			SessionKey: []byte(env.SessionKey), DevSignIn: env.DevSignIn,
+			OIDC: webform.OIDC{Issuer: env.OIDCIssuer, ClientID: env.OIDCClientID},
+		},
 	}
 	if d.Claims.Role == "" {
 		d.Claims.Role = apigw.DefaultClaims.Role

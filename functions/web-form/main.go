@@ -1,0 +1,6 @@
+// Command web-form is the Lambda function of the referral web form; see template.yaml.
+package main
+
+import "github.com/haven-hrd/haven/shared/lambdamain"
+
+func main() { lambdamain.Run("web-form") }

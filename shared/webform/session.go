@@ -1,0 +1,166 @@
+package webform
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// MinSessionKeyBytes is the shortest SESSION_KEY accepted.
+const MinSessionKeyBytes = 32
+
+// session is everything the cookie holds: no name, no token, no role list.
+type session struct {
+	Partner string `json:"p"`
+	Subject string `json:"s"`
+	Expires int64  `json:"e"` // Unix seconds
+}
+
+// sessionKeys seals cookies and derives CSRF tokens. Both keys come from one
+// secret through HKDF with distinct labels, so neither can stand in for the
+// other.
+type sessionKeys struct {
+	aead cipher.AEAD
+	csrf []byte
+}
+
+func newSessionKeys(secret []byte) (*sessionKeys, error) {
+	if len(secret) < MinSessionKeyBytes {
+		return nil, errors.New("webform: SESSION_KEY must be at least 32 bytes")
+	}
+	encKey, err := hkdf.Key(sha256.New, secret, nil, "haven web session v1", 32)
+	if err != nil {
+		return nil, err
+	}
+	csrfKey, err := hkdf.Key(sha256.New, secret, nil, "haven web csrf v1", 32)
+	if err != nil {
+		return nil, err
+	}
+	block, err := aes.NewCipher(encKey)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	return &sessionKeys{aead: aead, csrf: csrfKey}, nil
+}
+
+// seal encrypts v for the cookie named name (the name is bound as additional
+// data, so a value cannot be moved from one cookie to another).
+func (k *sessionKeys) seal(name string, v any) (string, error) {
+	plain, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	nonce := make([]byte, k.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return "", err
+	}
+	out := k.aead.Seal(nonce, nonce, plain, []byte(name))
+	return base64.RawURLEncoding.EncodeToString(out), nil
+}
+
+func (k *sessionKeys) open(name, value string, v any) error {
+	raw, err := base64.RawURLEncoding.DecodeString(value)
+	if err != nil || len(raw) < k.aead.NonceSize() {
+		return errors.New("bad cookie")
+	}
+	n := k.aead.NonceSize()
+	plain, err := k.aead.Open(nil, raw[:n], raw[n:], []byte(name))
+	if err != nil {
+		return errors.New("bad cookie")
+	}
+	return json.Unmarshal(plain, v)
+}
+
+// csrfToken ties a token to one session cookie value: a new sign-in gives a
+// new token, and a token is worthless without the cookie it was made for.
+func (k *sessionKeys) csrfToken(cookieValue string) string {
+	m := hmac.New(sha256.New, k.csrf)
+	m.Write([]byte("csrf|" + cookieValue))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+func (k *sessionKeys) checkCSRF(cookieValue, token string) bool {
+	if cookieValue == "" || token == "" {
+		return false
+	}
+	return hmac.Equal([]byte(k.csrfToken(cookieValue)), []byte(token))
+}
+
+// cookieSpec says how cookies are written for one request's host.
+type cookieSpec struct{ secure bool }
+
+// specFor: Secure everywhere except loopback, where browsers are served over
+// plain http by the local runner.
+func specFor(host string) cookieSpec {
+	h := host
+	if hh, _, err := net.SplitHostPort(host); err == nil {
+		h = hh
+	}
+	h = strings.Trim(h, "[]")
+	if h == "localhost" {
+		return cookieSpec{}
+	}
+	if ip := net.ParseIP(h); ip != nil && ip.IsLoopback() {
+		return cookieSpec{}
+	}
+	return cookieSpec{secure: true}
+}
+
+// sessionCookie is the session cookie's name: with Secure it takes the
+// __Host- prefix (no Domain, Path=/, Secure enforced by the browser).
+func (c cookieSpec) sessionCookie() string {
+	if c.secure {
+		return "__Host-haven_session"
+	}
+	return "haven_session"
+}
+
+func (c cookieSpec) oidcCookie() string {
+	if c.secure {
+		return "__Host-haven_oidc"
+	}
+	return "haven_oidc"
+}
+
+// set renders a Set-Cookie value. maxAge < 0 deletes the cookie.
+func (c cookieSpec) set(name, value string, maxAge int, sameSite string) string {
+	var b strings.Builder
+	b.WriteString(name + "=" + value + "; Path=/; HttpOnly; SameSite=" + sameSite)
+	if c.secure {
+		b.WriteString("; Secure")
+	}
+	if maxAge < 0 {
+		b.WriteString("; Max-Age=0")
+	} else {
+		b.WriteString("; Max-Age=" + strconv.Itoa(maxAge))
+	}
+	return b.String()
+}
+
+func cookieValue(cookies []string, name string) string {
+	for _, c := range cookies {
+		k, v, ok := strings.Cut(strings.TrimSpace(c), "=")
+		if ok && k == name {
+			return v
+		}
+	}
+	return ""
+}
+
+func (s session) valid(now time.Time) bool {
+	return s.Partner != "" && s.Subject != "" && now.Unix() < s.Expires
+}

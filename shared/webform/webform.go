@@ -1,0 +1,764 @@
+package webform
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"embed"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/haven-hrd/haven/shared/apigw"
+	"github.com/haven-hrd/haven/shared/problem"
+)
+
+// Paths of the pages. The template declares the same routes.
+const (
+	FormPath         = "/"
+	SignInPath       = "/sign-in"
+	SignOutPath      = "/sign-out"
+	PostPath         = "/form/referrals"
+	ConfirmationPath = "/confirmation"
+)
+
+// SessionTTL is how long a sign-in lasts (absolute, not sliding).
+const SessionTTL = 4 * time.Hour
+
+// Config is the web-form function's configuration.
+type Config struct {
+	// SessionKey seals session cookies and keys CSRF tokens (at least 32 bytes).
+	SessionKey []byte
+	// DevSignIn enables the development sign-in that lets anyone pick a
+	// partner. Only the local runner sets it; template.yaml never does.
+	DevSignIn bool
+	// Partners are the partner ids offered by the development sign-in.
+	Partners []string
+	// Streams are the pathways offered in the form (ids; labels from the
+	// catalog, "stream.<id>", falling back to the id).
+	Streams []string
+	// OIDC is the identity provider used in AWS.
+	OIDC OIDC
+	// Create is the create step of POST /referrals; the form runs exactly it.
+	Create apigw.Step
+	Now    func() time.Time
+	Log    *slog.Logger
+}
+
+// Form is the web-form function.
+type Form struct {
+	cfg  Config
+	keys *sessionKeys
+	disc discoveryCache
+}
+
+// New checks cfg and returns the form.
+func New(cfg Config) (*Form, error) {
+	keys, err := newSessionKeys(cfg.SessionKey)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Create == nil {
+		return nil, errors.New("webform: Create is required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if len(cfg.Streams) == 0 {
+		cfg.Streams = []string{"hrd", "hrd-temporary"}
+	}
+	if len(cfg.Partners) == 0 {
+		cfg.Partners = []string{"unhcr", "front-line-defenders", "protectdefenders-eu"}
+	}
+	return &Form{cfg: cfg, keys: keys}, nil
+}
+
+// Step routes one request of the web-form function by its route key.
+func (f *Form) Step(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
+	lang := pageLang(r)
+	r.Lang = lang
+	method := r.Method()
+	if method == http.MethodPost && !sameOrigin(r) {
+		return f.errorPage(r, http.StatusForbidden, "error.forbidden"), nil
+	}
+	switch method + " " + r.Event.RawPath {
+	case "GET " + FormPath:
+		return f.form(ctx, r)
+	case "GET " + SignInPath:
+		return f.signInPage(ctx, r)
+	case "POST " + SignInPath:
+		return f.signIn(ctx, r)
+	case "POST " + SignOutPath:
+		return f.signOut(ctx, r)
+	case "POST " + PostPath:
+		return f.post(ctx, r)
+	case "GET " + ConfirmationPath:
+		return f.confirmation(ctx, r)
+	}
+	return apigw.Response{}, problem.New(problem.NotFound)
+}
+
+// pageLang is ?lang=, else Accept-Language.
+func pageLang(r *apigw.Request) problem.Lang {
+	switch r.Event.QueryStringParameters["lang"] {
+	case "fr":
+		return problem.French
+	case "en":
+		return problem.English
+	}
+	return problem.PickLang(r.Header("Accept-Language"))
+}
+
+// sameOrigin refuses cross-site posts when the browser says where they come
+// from (every current browser sends Origin on a POST).
+func sameOrigin(r *apigw.Request) bool {
+	o := r.Header("Origin")
+	if o == "" || o == "null" {
+		return o == ""
+	}
+	u, err := url.Parse(o)
+	return err == nil && u.Host == r.Header("Host")
+}
+
+func withLang(path string, lang problem.Lang, extra ...string) string {
+	q := url.Values{}
+	for i := 0; i+1 < len(extra); i += 2 {
+		q.Set(extra[i], extra[i+1])
+	}
+	q.Set("lang", string(lang))
+	return path + "?" + q.Encode()
+}
+
+func redirect(to string) apigw.Response {
+	return apigw.Response{Status: http.StatusSeeOther, Headers: map[string]string{"Location": to}}
+}
+
+// current returns the signed-in session and the raw cookie value, or ok false.
+func (f *Form) current(r *apigw.Request) (s session, raw string, ok bool) {
+	spec := specFor(r.Header("Host"))
+	raw = cookieValue(r.Event.Cookies, spec.sessionCookie())
+	if raw == "" {
+		return session{}, "", false
+	}
+	if err := f.keys.open(spec.sessionCookie(), raw, &s); err != nil || !s.valid(f.cfg.Now()) {
+		return session{}, "", false
+	}
+	return s, raw, true
+}
+
+func (s session) caller() apigw.Caller {
+	return apigw.Caller{Subject: s.Subject, Roles: []apigw.Role{apigw.Partner}, Partner: s.Partner}
+}
+
+// ---------------------------------------------------------------- sign-in
+
+func (f *Form) signInPage(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
+	if !f.cfg.DevSignIn {
+		return f.oidcStart(ctx, r)
+	}
+	p := f.newPage(r, "title.sign_in")
+	p.Partners = f.cfg.Partners
+	p.Expired = r.Event.QueryStringParameters["expired"] == "1"
+	return f.render(p, "signin", http.StatusOK)
+}
+
+func (f *Form) signIn(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
+	if !f.cfg.DevSignIn {
+		return apigw.Response{}, problem.New(problem.NotFound)
+	}
+	v, err := url.ParseQuery(string(r.Body))
+	if err != nil {
+		return apigw.Response{}, problem.Invalid(problem.FieldError{Field: "partner", Code: problem.CodeMalformed})
+	}
+	partner := v.Get("partner")
+	if !slices.Contains(f.cfg.Partners, partner) {
+		p := f.newPage(r, "title.sign_in")
+		p.Partners = f.cfg.Partners
+		p.Errors = []pageError{{ID: "partner-" + f.cfg.Partners[0], Text: FieldMessage(r.Lang, "partner", problem.CodeRequired)}}
+		p.Title = T(r.Lang, "error.prefix") + " " + p.Title
+		return f.render(p, "signin", http.StatusBadRequest)
+	}
+	return f.startSession(r, session{Partner: partner, Subject: "local-caseworker-" + partner})
+}
+
+func (f *Form) startSession(r *apigw.Request, s session) (apigw.Response, error) {
+	s.Expires = f.cfg.Now().Add(SessionTTL).Unix()
+	spec := specFor(r.Header("Host"))
+	val, err := f.keys.seal(spec.sessionCookie(), s)
+	if err != nil {
+		return apigw.Response{}, problem.Wrap(problem.Internal, err)
+	}
+	resp := redirect(withLang(FormPath, r.Lang))
+	resp.Headers["Set-Cookie"] = spec.set(spec.sessionCookie(), val, int(SessionTTL/time.Second), "Strict")
+	return resp, nil
+}
+
+func (f *Form) signOut(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
+	_, raw, ok := f.current(r)
+	v, _ := url.ParseQuery(string(r.Body))
+	if ok && !f.keys.checkCSRF(raw, v.Get("csrf_token")) {
+		return f.errorPage(r, http.StatusForbidden, "error.forbidden"), nil
+	}
+	spec := specFor(r.Header("Host"))
+	resp := redirect(withLang(SignInPath, r.Lang))
+	resp.Headers["Set-Cookie"] = spec.set(spec.sessionCookie(), "", -1, "Strict")
+	return resp, nil
+}
+
+// ---------------------------------------------------------------- the form
+
+func (f *Form) form(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
+	s, raw, ok := f.current(r)
+	if !ok {
+		return redirect(withLang(SignInPath, r.Lang)), nil
+	}
+	p := f.formPage(r, s, raw, url.Values{"urgency": {"normal"}, "stream": {f.cfg.Streams[0]}}, nil)
+	return f.render(p, "form", http.StatusOK)
+}
+
+// wantsJSON: the page's script posts with Accept: application/json.
+func wantsJSON(r *apigw.Request) bool { return !r.WantsHTML() && strings.Contains(r.Header("Accept"), "json") }
+
+func (f *Form) post(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
+	s, raw, ok := f.current(r)
+	if !ok {
+		if wantsJSON(r) {
+			return apigw.Response{}, problem.New(problem.Unauthenticated)
+		}
+		return redirect(withLang(SignInPath, r.Lang, "expired", "1")), nil
+	}
+	if r.MediaType() != "application/x-www-form-urlencoded" {
+		return apigw.Response{}, problem.New(problem.UnsupportedMediaType)
+	}
+	values, err := url.ParseQuery(string(r.Body))
+	if err != nil {
+		return apigw.Response{}, problem.Invalid(problem.FieldError{Code: problem.CodeMalformed})
+	}
+	if !f.keys.checkCSRF(raw, values.Get("csrf_token")) {
+		if wantsJSON(r) {
+			return apigw.Response{}, problem.New(problem.Forbidden)
+		}
+		return f.errorPage(r, http.StatusForbidden, "error.forbidden"), nil
+	}
+	action := values.Get("action")
+	delete(values, "action")
+	delete(values, "lang")
+	rows := memberRows(values)
+
+	// Without JavaScript, adding and removing family rows are round trips.
+	switch {
+	case action == "add-member":
+		if len(rows) < maxRows {
+			rows = append(rows, map[string]string{})
+		}
+		p := f.formPage(r, s, raw, renumber(values, rows), nil)
+		p.Focus = "family_members." + strconv.Itoa(len(rows)-1) + ".given_name"
+		p.Announce = strings.Replace(T(r.Lang, "member.added"), "%d", strconv.Itoa(len(rows)), 1)
+		return f.render(p, "form", http.StatusOK)
+	case strings.HasPrefix(action, "remove-member-"):
+		n, err := strconv.Atoi(strings.TrimPrefix(action, "remove-member-"))
+		if err == nil && n >= 0 && n < len(rows) {
+			rows = slices.Delete(rows, n, n+1)
+		}
+		p := f.formPage(r, s, raw, renumber(values, rows), nil)
+		p.Focus = "add-member"
+		p.Announce = T(r.Lang, "member.removed")
+		return f.render(p, "form", http.StatusOK)
+	}
+
+	// Submit: blank rows are dropped and rows renumbered from 0, so that the
+	// validator's field paths name the rows as the page shows them.
+	kept := rows[:0:0]
+	for _, row := range rows {
+		if !blankRow(row) {
+			kept = append(kept, row)
+		}
+	}
+	values = renumber(values, kept)
+	tidy(values)
+	r.Body = []byte(values.Encode())
+	r.Caller = s.caller()
+	resp, err := f.cfg.Create(ctx, r)
+	if err != nil {
+		if wantsJSON(r) {
+			return apigw.Response{}, err
+		}
+		e := problem.As(err)
+		switch e.Kind {
+		case problem.Validation, problem.DuplicateReferral:
+		default:
+			if e.Kind == problem.Internal || e.Kind == problem.Unavailable {
+				r.Log.Error("web form post failed", "problem", string(e.Kind))
+			}
+			return f.errorPage(r, e.Kind.Status(), "error.internal"), nil
+		}
+		p := f.formPage(r, s, raw, values, e)
+		return f.render(p, "form", e.Kind.Status())
+	}
+	if loc := resp.Headers["Location"]; resp.Status == http.StatusSeeOther && loc != "" {
+		resp.Headers["Location"] = loc + "&lang=" + string(r.Lang)
+	}
+	return resp, nil
+}
+
+// tidy trims what people type around values and upper-cases country codes
+// (the API takes only upper case), leaving the free-text summary alone.
+func tidy(values url.Values) {
+	for k, vs := range values {
+		if k == "defender_profile.summary" || k == "csrf_token" {
+			continue
+		}
+		for i, v := range vs {
+			v = strings.TrimSpace(v)
+			if k == "country_of_asylum" || strings.HasSuffix(k, ".nationality") {
+				v = strings.ToUpper(v)
+			}
+			vs[i] = v
+		}
+	}
+}
+
+// ---------------------------------------------------------------- confirmation
+
+func (f *Form) confirmation(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
+	s, raw, ok := f.current(r)
+	if !ok {
+		return redirect(withLang(SignInPath, r.Lang)), nil
+	}
+	p := f.newPage(r, "title.confirmation")
+	p.Session, p.CSRF = &s, f.keys.csrfToken(raw)
+	p.ReferralID = r.Event.QueryStringParameters["id"]
+	if !validID(p.ReferralID) {
+		p.ReferralID = ""
+	}
+	return f.render(p, "confirmation", http.StatusOK)
+}
+
+// validID: Haven ids are ULIDs; anything else is not echoed back.
+func validID(id string) bool {
+	_, err := ulid.ParseStrict(id)
+	return err == nil
+}
+
+// ---------------------------------------------------------------- rows
+
+const maxRows = 30
+
+var memberFields = []string{"given_name", "family_name", "date_of_birth", "sex", "nationality", "relationship"}
+
+// memberRows takes the family rows out of values, in index order.
+func memberRows(values url.Values) []map[string]string {
+	byIdx := map[int]map[string]string{}
+	for k, vs := range values {
+		rest, ok := strings.CutPrefix(k, "family_members.")
+		if !ok {
+			continue
+		}
+		idx, field, _ := strings.Cut(rest, ".")
+		n, err := strconv.Atoi(idx)
+		if err != nil || n < 0 || n > 999 || !slices.Contains(memberFields, field) {
+			continue // left for DecodeForm to report
+		}
+		if byIdx[n] == nil {
+			byIdx[n] = map[string]string{}
+		}
+		if len(vs) > 0 {
+			byIdx[n][field] = vs[0]
+		}
+		delete(values, k)
+	}
+	idx := make([]int, 0, len(byIdx))
+	for n := range byIdx {
+		idx = append(idx, n)
+	}
+	sort.Ints(idx)
+	rows := make([]map[string]string, 0, len(idx))
+	for _, n := range idx {
+		rows = append(rows, byIdx[n])
+	}
+	return rows
+}
+
+func blankRow(row map[string]string) bool {
+	for _, v := range row {
+		if strings.TrimSpace(v) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// renumber puts rows back into values as family_members.0 … n-1. Every field
+// of a row is written, even empty, so that a blank row stays on the page.
+func renumber(values url.Values, rows []map[string]string) url.Values {
+	out := url.Values{}
+	for k, vs := range values {
+		if !strings.HasPrefix(k, "family_members.") {
+			out[k] = vs
+		}
+	}
+	for i, row := range rows {
+		for _, fld := range memberFields {
+			out.Set("family_members."+strconv.Itoa(i)+"."+fld, row[fld])
+		}
+	}
+	return out
+}
+
+// ---------------------------------------------------------------- pages
+
+//go:embed assets
+var assets embed.FS
+
+var pages = template.Must(template.New("").Funcs(template.FuncMap{
+	"add": func(a, b int) int { return a + b },
+}).ParseFS(assets, "assets/*.html"))
+
+var (
+	formJS  = mustRead("assets/form.js")
+	formCSS = mustRead("assets/form.css")
+)
+
+func mustRead(name string) string {
+	b, err := assets.ReadFile(name)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+type pageError struct {
+	ID   string // the id of the element the summary links to
+	Text string
+}
+
+type page struct {
+	Lang      problem.Lang
+	Title     string
+	Nonce     string
+	CSS, JS   template.CSS
+	Script    template.JS
+	Session   *session
+	CSRF      string
+	SwitchURL string
+
+	// sign-in
+	Partners []string
+	Expired  bool
+
+	// form
+	Values         url.Values
+	Rows           []int
+	Streams        []string
+	IdempotencyKey string
+	Errors         []pageError
+	FieldErrors    map[string]string
+	Focus          string
+	Announce       string
+	MessagesJSON   template.JS
+
+	// confirmation
+	ReferralID string
+	// error page
+	Message string
+}
+
+func (f *Form) newPage(r *apigw.Request, titleKey string) *page {
+	other := problem.French
+	if r.Lang == problem.French {
+		other = problem.English
+	}
+	q := url.Values{}
+	for k, v := range r.Event.QueryStringParameters {
+		if k != "lang" && k != "expired" {
+			q.Set(k, v)
+		}
+	}
+	q.Set("lang", string(other))
+	path := r.Event.RawPath
+	if r.Method() == http.MethodPost {
+		path = FormPath // a re-rendered form's language switch opens a fresh form
+		if r.Event.RawPath == SignInPath {
+			path = SignInPath
+		}
+		q = url.Values{"lang": {string(other)}}
+	}
+	return &page{
+		Lang: r.Lang, Title: T(r.Lang, titleKey), Nonce: nonce(),
+		SwitchURL: path + "?" + q.Encode(),
+	}
+}
+
+func (f *Form) formPage(r *apigw.Request, s session, raw string, values url.Values, e *problem.Error) *page {
+	title := "title.form"
+	if e != nil {
+		title = "title.form_errors"
+	}
+	p := f.newPage(r, title)
+	p.Session, p.CSRF = &s, f.keys.csrfToken(raw)
+	p.Values = values
+	p.Streams = f.cfg.Streams
+	p.IdempotencyKey = ulid.Make().String()
+	p.FieldErrors = map[string]string{}
+	for i := range memberRows(cloneValues(values)) {
+		p.Rows = append(p.Rows, i)
+	}
+	if e != nil {
+		p.Errors, p.FieldErrors = pageErrors(r.Lang, e, len(p.Rows))
+	}
+	msgs, _ := json.Marshal(clientMessages(r.Lang))
+	p.MessagesJSON = template.JS(msgs)
+	return p
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := make(url.Values, len(v))
+	for k, vs := range v {
+		out[k] = slices.Clone(vs)
+	}
+	return out
+}
+
+// pageErrors turns a problem into the summary entries and per-field messages.
+func pageErrors(lang problem.Lang, e *problem.Error, rows int) ([]pageError, map[string]string) {
+	fields := map[string]string{}
+	var list []pageError
+	addErr := func(field, text string) {
+		id := FieldID(field)
+		if _, dup := fields[id]; dup {
+			return
+		}
+		fields[id] = text
+		list = append(list, pageError{ID: id, Text: text})
+	}
+	if e.Kind == problem.DuplicateReferral {
+		addErr("partner_reference", T(lang, "error.duplicate")+" ("+e.Extra["existing_id"]+").")
+		return list, fields
+	}
+	for _, fe := range e.Fields {
+		addErr(fe.Field, FieldMessage(lang, fe.Field, fe.Code))
+	}
+	return list, fields
+}
+
+// FieldID is the id of the element that shows the error for an API field
+// path: list items go to their list, "contact" to the email field, a stream
+// error to the pathway choice. The page's script does the same mapping.
+func FieldID(field string) string {
+	switch {
+	case strings.HasPrefix(field, "defender_profile.rights_areas"):
+		return "defender_profile.rights_areas"
+	case field == "contact":
+		return "contact.email"
+	case field == "family_members" || field == "":
+		return "family_members"
+	}
+	return field
+}
+
+// clientMessages are the texts the page's script needs, in the page's language.
+func clientMessages(lang problem.Lang) map[string]string {
+	m := map[string]string{
+		"errors.heading": T(lang, "errors.heading"), "errors.intro": T(lang, "errors.intro"),
+		"error.prefix": T(lang, "error.prefix"), "member": T(lang, "member"),
+		"member.remove": T(lang, "member.remove"), "member.added": T(lang, "member.added"),
+		"member.removed": T(lang, "member.removed"), "persons.one": T(lang, "persons.one"),
+		"persons.two": T(lang, "persons.two"), "persons.many": T(lang, "persons.many"),
+		"sending": T(lang, "sending"), "title.form_errors": T(lang, "title.form_errors"),
+		"error.internal": T(lang, "error.internal"), "signin.expired": T(lang, "signin.expired"),
+		"error.duplicate": T(lang, "error.duplicate"), "error.forbidden": T(lang, "error.forbidden"),
+	}
+	for _, c := range problem.FieldCodes() {
+		m["code."+c] = FieldMessage(lang, "", c)
+	}
+	for k := range fieldOverrides {
+		field, code, _ := strings.Cut(k, "|")
+		m["override."+k] = FieldMessage(lang, field, code)
+	}
+	return m
+}
+
+func (f *Form) errorPage(r *apigw.Request, status int, key string) apigw.Response {
+	p := f.newPage(r, "title.error")
+	p.Message = T(r.Lang, key)
+	resp, err := f.render(p, "error", status)
+	if err != nil {
+		return apigw.Response{Status: http.StatusInternalServerError}
+	}
+	return resp
+}
+
+func nonce() string {
+	b := make([]byte, 18)
+	rand.Read(b)
+	return base64.RawStdEncoding.EncodeToString(b)
+}
+
+func (f *Form) render(p *page, name string, status int) (apigw.Response, error) {
+	p.CSS = template.CSS(formCSS)
+	p.Script = template.JS(formJS)
+	var buf bytes.Buffer
+	if err := pages.ExecuteTemplate(&buf, name, p); err != nil {
+		return apigw.Response{}, problem.Wrap(problem.Internal, err)
+	}
+	csp := "default-src 'none'; script-src 'nonce-" + p.Nonce + "'; style-src 'nonce-" + p.Nonce + "'; " +
+		"connect-src 'self'; img-src 'self'; form-action 'self'" + f.cfg.OIDC.formAction() + "; frame-ancestors 'none'; base-uri 'none'"
+	return apigw.Response{Status: status, Body: buf.Bytes(), Headers: map[string]string{
+		"Content-Type":            "text/html; charset=utf-8",
+		"Content-Language":        string(p.Lang),
+		"Content-Security-Policy": csp,
+		"Referrer-Policy":         "no-referrer",
+		"X-Frame-Options":         "DENY",
+		"Cache-Control":           "no-store",
+	}}, nil
+}
+
+// ---------------------------------------------------------------- template helpers
+
+// T is catalog text in the page's language.
+func (p *page) T(key string) string { return T(p.Lang, key) }
+
+// V is the kept value of a field.
+func (p *page) V(name string) string { return p.Values.Get(name) }
+
+// Has reports whether value is among the kept values of name.
+func (p *page) Has(name, value string) bool { return slices.Contains(p.Values[name], value) }
+
+// Err is the message for the field with id, or "".
+func (p *page) Err(id string) string { return p.FieldErrors[id] }
+
+// PartnerName is a partner's display name.
+func (p *page) PartnerName(id string) string {
+	if _, ok := catalog["partner."+id]; ok {
+		return p.T("partner." + id)
+	}
+	return id
+}
+
+// StreamName is a pathway's display name.
+func (p *page) StreamName(id string) string {
+	if _, ok := catalog["stream."+id]; ok {
+		return p.T("stream." + id)
+	}
+	return id
+}
+
+// Persons is the running count of spaces.
+func (p *page) Persons() string { return personsText(p.Lang, len(p.Rows)) }
+
+func personsText(lang problem.Lang, members int) string {
+	switch members {
+	case 0:
+		return T(lang, "persons.one")
+	case 1:
+		return T(lang, "persons.two")
+	}
+	s := strings.Replace(T(lang, "persons.many"), "%d", strconv.Itoa(members+1), 1)
+	return strings.Replace(s, "%d", strconv.Itoa(members), 1)
+}
+
+// fieldView is one input with its label, hint and error.
+type fieldView struct {
+	ID, Label, Hint, Value, Err, Type, Width, InputMode, Autocomplete string
+	ErrPrefix, OptionalText                                            string
+	Optional, NoSpell                                                  bool
+	Options                                                            []option
+}
+
+type option struct {
+	Value, Label string
+	Selected     bool
+}
+
+// Field describes a text input. spec is "type[,width][,inputmode][,optional]".
+func (p *page) Field(name, labelKey, hintKey string, spec ...string) fieldView {
+	fv := fieldView{ID: name, Label: p.T(labelKey), Value: p.V(name), Err: p.Err(name), Type: "text",
+		ErrPrefix: p.T("error.prefix"), OptionalText: p.T("optional")}
+	if hintKey != "" {
+		fv.Hint = p.T(hintKey)
+	}
+	for _, s := range spec {
+		switch s {
+		case "optional":
+			fv.Optional = true
+		case "email", "tel":
+			fv.Type = s
+			fv.NoSpell = true
+		case "date", "country", "code":
+			fv.Width, fv.NoSpell = s, true
+		case "name":
+			fv.Width, fv.NoSpell = s, true
+		default:
+			fv.Width = s
+		}
+	}
+	if fv.Type == "email" || fv.Type == "tel" {
+		fv.Autocomplete = "off"
+	}
+	return fv
+}
+
+// Select describes a <select>; choices are "value=catalog key".
+func (p *page) Select(name, labelKey, hintKey string, optional bool, choices ...string) fieldView {
+	fv := fieldView{ID: name, Label: p.T(labelKey), Err: p.Err(name), Optional: optional,
+		ErrPrefix: p.T("error.prefix"), OptionalText: p.T("optional")}
+	if hintKey != "" {
+		fv.Hint = p.T(hintKey)
+	}
+	cur := p.V(name)
+	fv.Options = append(fv.Options, option{Value: "", Label: p.T("choose"), Selected: cur == ""})
+	for _, c := range choices {
+		v, key, _ := strings.Cut(c, "=")
+		fv.Options = append(fv.Options, option{Value: v, Label: p.T(key), Selected: cur == v})
+	}
+	return fv
+}
+
+// Member is the row view of family member i ("" index: the script's template).
+type memberView struct {
+	P     *page
+	Index string
+	Num   string
+}
+
+func (p *page) Member(i int) memberView {
+	return memberView{P: p, Index: strconv.Itoa(i), Num: strconv.Itoa(i + 1)}
+}
+
+func (p *page) MemberTemplate() memberView { return memberView{P: p, Index: "__i__", Num: "__n__"} }
+
+func (m memberView) Name(field string) string { return "family_members." + m.Index + "." + field }
+
+func (m memberView) Legend() string { return strings.Replace(m.P.T("member"), "%d", m.Num, 1) }
+
+func (m memberView) Remove() string { return strings.Replace(m.P.T("member.remove"), "%d", m.Num, 1) }
+
+func (m memberView) Field(field, labelKey, hintKey string, spec ...string) fieldView {
+	fv := m.P.Field(m.Name(field), labelKey, hintKey, spec...)
+	return fv
+}
+
+func (m memberView) Select(field, labelKey, hintKey string, optional bool, choices ...string) fieldView {
+	return m.P.Select(m.Name(field), labelKey, hintKey, optional, choices...)
+}
+
+// Year is the current year, for the footer.
+func (p *page) Sexes() []string { return []string{"F", "M", "X"} }
+
+func (p *page) RightsAreas() []string {
+	return []string{"journalism", "lgbtqi", "women", "environment", "land", "indigenous",
+		"labour", "anti-corruption", "democracy", "minority", "other"}
+}
+
+func (p *page) Urgencies() []string { return []string{"normal", "urgent", "emergency"} }
