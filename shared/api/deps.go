@@ -92,6 +92,8 @@ var Steps = map[string]func(d *Deps) any{
 	"withdraw-referral": func(d *Deps) any { return d.http(d.withdrawReferral) },
 	"change-family":     func(d *Deps) any { return d.http(d.changeFamily) },
 	"waitlist-sweep":    func(d *Deps) any { return d.sweep },
+	"daily-report":      func(d *Deps) any { return d.dailyReport },
+	"partner-export":    func(d *Deps) any { return d.partnerExport },
 }
 
 // afterRelease runs after spaces may have come back to a period: waitlisted

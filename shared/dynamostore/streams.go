@@ -54,6 +54,8 @@ func (s *Store) PutStream(ctx context.Context, st Stream) error {
 	for _, p := range st.Partners {
 		item[memberAttr(p)] = &ddb.AttributeValueMemberBOOL{Value: true}
 	}
+	// Listed on gsi1 under STREAMS (see reporting.go).
+	item["gsi1pk"], item["gsi1sk"] = str(streamsGSI), str(st.ID)
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item})
 	return classify(err)
 }
@@ -212,6 +214,8 @@ func (s *Store) SetCapacity(ctx context.Context, c CapacityChange, record func(q
 				"stream": str(c.Stream), "period": num(c.Year), "capacity": num(c.Capacity),
 				"reserved": num(0), "arrived": num(0), "remaining": num(c.Capacity),
 				"waitlisted_persons": num(0), "version": num(1),
+				// Listed on gsi1 under PERIODS (see reporting.go).
+				"gsi1pk": str(periodsGSI), "gsi1sk": str(periodGSISK(c.Stream, c.Year)),
 			}
 			write = ddb.TransactWriteItem{Put: &ddb.Put{
 				TableName: aws.String(s.table), Item: item,

@@ -185,3 +185,7 @@ func golden(t *testing.T, path string, got []byte) {
 		t.Errorf("%s differs (-want +got):\n%s", path, diff)
 	}
 }
+
+// Golden lets the end-to-end tests (package export_test) share golden and
+// its -update flag.
+func Golden(t *testing.T, path string, got []byte) { t.Helper(); golden(t, path, got) }
