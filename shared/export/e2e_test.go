@@ -282,3 +282,5 @@ var cmpSorted = cmp.Transformer("sorted", func(in []string) []string {
 })
 
 var _ = fmt.Sprint
+
+func lambdaHandler(h any) lambda.Handler { return lambda.NewHandler(h) }
