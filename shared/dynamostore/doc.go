@@ -15,9 +15,12 @@
 //	stream            STREAM#<stream>            A                           open flag, partner list
 //	period            PERIOD#<stream>#<year>     A                           capacity, reserved, arrived, remaining, waitlisted_persons,
 //	                                                                         reserved#<partner>, arrived#<partner> (flat: real DynamoDB
-//	                                                                         cannot create a nested map and set a key in one update)
+//	                                                                         cannot create a nested map and set a key in one update); version
+//	                                                                         (+1 on every update); gsi1 PERIODS / <stream>#<year>
 //	capacity change   PERIOD#<stream>#<year>     EV#<at>#<nonce>             who changed capacity, from and to
-//	waitlist entry    WAIT#<stream>#<year>       <rank>#<created>#<id>       rank: 0 emergency, 1 urgent, 2 normal
+//	waitlist entry    WAIT#<stream>#<year>       <rank>#<created>#<id>       rank: 0 emergency, 1 urgent, 2 normal; created fixed-width
+//	                                                                         (sorts as time); referral_id, partner, persons (kept equal to the
+//	                                                                         referral's in the same transaction); no personal data
 //	idempotency       IDEM#<caller>#<key>        A                           hash, response; expires_at (TTL, also checked in conditions)
 //
 // # Access patterns
@@ -32,7 +35,14 @@
 //	possible duplicates                       Query FP#<hash>                                          1 read
 //	period view                               GetItem PERIOD#<s>#<y>/A                                 1 read
 //	set capacity                              TransactWriteItems: idem, stream check, period (version + remaining ≥ lowering), EV   1 read + 1 write
-//	state change                              TransactWriteItems: idem, REF (status + version), period (remaining ≥ n), waitlist entry, EV   1 read + 1 write
+//	state change (lifecycle.go)               GetItem REF (consistent), then TransactWriteItems: idem, REF (status = from AND version = v),
+//	                                          period (remaining ≥ taken; reserved/arrived/remaining/waitlisted_persons, reserved#<p>/arrived#<p>
+//	                                          via if_not_exists, version + 1), WAIT put/delete, EV   1 read + 1 write
+//	allocation that does not fit              the same, with period condition remaining < persons (still full) and WAIT put   +1 write
+//	family change                             as state change; REF re-sealed pii_people + persons; WAIT persons; quota-exhausted on period   1 read + 1 write
+//	promote waitlist (after a release, sweep) GetItem period; Query WAIT#<s>#<y>; per pick TransactWriteItems: period (remaining ≥ n),
+//	                                          REF (status waitlisted AND persons = n AND period = y), WAIT delete, EV   2 reads + 1 write each
+//	list periods (sweep, reports)             Query gsi1 PERIODS (gsi1sk <stream>#<year>)                1+ reads
 //	waitlist in order                         Query WAIT#<s>#<y> ascending                             1+ reads
 //
 // Lists filter in code rather than with a FilterExpression so that Limit
