@@ -235,7 +235,7 @@ func (d *Deps) move(ctx context.Context, r *apigw.Request, st dynamostore.Step) 
 	}
 	if res.Unchanged {
 		// Nothing was written (a waitlisted referral that still does not fit).
-		return apigw.JSON(http.StatusOK, view{Referral: res.Referral})
+		return apigw.JSON(http.StatusOK, view{Referral: presentable(res.Referral)})
 	}
 	r.Log.Info("referral moved", "referral_id", res.Referral.ID, "status", string(res.Referral.Status))
 	if res.Released {
@@ -272,7 +272,7 @@ func orReplay(replay *dynamostore.Replay, err error) (apigw.Response, error) {
 func (d *Deps) recorder(r *apigw.Request, key string, resp *apigw.Response) dynamostore.Record {
 	return func(next referral.Referral) (dynamostore.Idem, error) {
 		var err error
-		if *resp, err = apigw.JSON(http.StatusOK, view{Referral: next}); err != nil {
+		if *resp, err = apigw.JSON(http.StatusOK, view{Referral: presentable(next)}); err != nil {
 			return nil, err
 		}
 		return d.idem(r, key, *resp), nil

@@ -22,7 +22,11 @@ func refPK(id string) string                  { return "REF#" + id }
 func prefPK(partner, ref string) string       { return "PREF#" + partner + "#" + ref }
 func fingerprintPK(fp string) string          { return "FP#" + fp }
 func partnerGSI(partner string) string        { return "PARTNER#" + partner }
-func createdSK(t time.Time, id string) string { return t.UTC().Format(time.RFC3339Nano) + "#" + id }
+func createdSK(t time.Time, id string) string { return t.UTC().Format(sortableTime) + "#" + id }
+
+// sortableTime is used in sort keys: fixed width, so that string order is
+// time order (RFC 3339 with nanoseconds trims trailing zeros and does not).
+const sortableTime = "2006-01-02T15:04:05.000000000Z"
 
 const allReferralsGSI = "REFS"
 
@@ -191,7 +195,7 @@ type eventItem struct {
 // Audit sort keys: state changes under EV#, reads under READ#, so history is
 // a single prefix query and reads never crowd it.
 func eventSK(prefix string, at time.Time, nonce string) string {
-	return prefix + at.UTC().Format(time.RFC3339Nano) + "#" + nonce
+	return prefix + at.UTC().Format(sortableTime) + "#" + nonce
 }
 
 func eventPut(table, pk, sk string, e referral.Event) (ddb.TransactWriteItem, error) {

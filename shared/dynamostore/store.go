@@ -133,13 +133,18 @@ func onlyConflicts(reasons []string) bool {
 
 // idemItem is the stored form of an idempotency record.
 type idemItem struct {
-	PK        string               `dynamodbav:"pk"`
-	SK        string               `dynamodbav:"sk"`
-	Hash      string               `dynamodbav:"hash"`
-	Done      bool                 `dynamodbav:"done"`
-	Response  idempotency.Response `dynamodbav:"response"`
-	ExpiresAt int64                `dynamodbav:"expires_at"`
+	PK       string               `dynamodbav:"pk"`
+	SK       string               `dynamodbav:"sk"`
+	Hash     string               `dynamodbav:"hash"`
+	Done     bool                 `dynamodbav:"done"`
+	Response idempotency.Response `dynamodbav:"response"`
+	// SealedBody is the response body, sealed: a replayed referral view holds
+	// names and contacts like the referral itself.
+	SealedBody []byte `dynamodbav:"sealed_body,omitempty"`
+	ExpiresAt  int64  `dynamodbav:"expires_at"`
 }
+
+func idemAAD(scope, k string) []byte { return []byte("haven/idempotency/" + scope + "/" + k) }
 
 func idemPK(scope, k string) string { return "IDEM#" + scope + "#" + k }
 
@@ -147,10 +152,15 @@ func idemPK(scope, k string) string { return "IDEM#" + scope + "#" + k }
 // condition lets a new record replace one that expired but was not yet
 // deleted by TTL.
 func (s *Store) idemPut(r idempotency.Record, now time.Time) (ddb.TransactWriteItem, error) {
-	item, err := attributevalue.MarshalMap(idemItem{
-		PK: idemPK(r.Scope, r.Key), SK: skMain, Hash: r.Hash, Done: r.Done,
-		Response: r.Response, ExpiresAt: r.ExpiresAt.Unix(),
-	})
+	it := idemItem{PK: idemPK(r.Scope, r.Key), SK: skMain, Hash: r.Hash, Done: r.Done, Response: r.Response, ExpiresAt: r.ExpiresAt.Unix()}
+	if len(r.Response.Body) > 0 {
+		sealed, err := s.sealer.Seal(r.Response.Body, idemAAD(r.Scope, r.Key))
+		if err != nil {
+			return ddb.TransactWriteItem{}, err
+		}
+		it.SealedBody, it.Response.Body = sealed, nil
+	}
+	item, err := attributevalue.MarshalMap(it)
 	if err != nil {
 		return ddb.TransactWriteItem{}, err
 	}
@@ -176,6 +186,13 @@ func (s *Store) loadIdem(ctx context.Context, scope, k string, now time.Time) (i
 	var it idemItem
 	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
 		return idempotency.Record{}, false, problem.Wrap(problem.Internal, err)
+	}
+	if len(it.SealedBody) > 0 {
+		body, err := s.sealer.Open(it.SealedBody, idemAAD(scope, k))
+		if err != nil {
+			return idempotency.Record{}, false, problem.Wrap(problem.Internal, err)
+		}
+		it.Response.Body = body
 	}
 	r := idempotency.Record{Scope: scope, Key: k, Hash: it.Hash, Done: it.Done, Response: it.Response, ExpiresAt: time.Unix(it.ExpiresAt, 0)}
 	if !r.Live(now) {
