@@ -1,5 +1,5 @@
 # Haven: the two commands a newcomer needs are `make run` and `make test`.
-.PHONY: run test lint fuzz
+.PHONY: run test lint fuzz build
 
 run:
 	go run ./infra/local
@@ -21,3 +21,18 @@ fuzz:
 	    go test -run='^$$' -fuzz="^$$target$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
 	  done; \
 	done
+
+# Deployable artifacts: dist/<LogicalId>.zip for every function of template.yaml,
+# bootstrap at the zip root, linux/arm64, CGO_ENABLED=0, -tags lambda.norpc,
+# -trimpath, -ldflags='-s -w' (infra/build reads the function list from the template).
+# ROOT makes the targets work from any directory: `sam build` runs
+# `make -f <this Makefile> build-<LogicalId>` in a scratch copy of the CodeUri.
+ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+build:
+	cd "$(ROOT)" && go run ./infra/build/cmd/build -out dist
+
+# sam build (Metadata: BuildMethod: makefile) calls build-<LogicalId> with
+# ARTIFACTS_DIR set; one pattern rule serves every function.
+build-%:
+	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set (sam build sets it)"; exit 1; }
+	cd "$(ROOT)" && go run ./infra/build/cmd/build -function $* -artifacts "$(abspath $(ARTIFACTS_DIR))"
