@@ -121,7 +121,8 @@ func pageLang(r *apigw.Request) problem.Lang {
 }
 
 // sameOrigin refuses cross-site posts when the browser says where they come
-// from (every current browser sends Origin on a POST).
+// from (every current browser sends Origin on a POST; the pages' referrer
+// policy is same-origin, since no-referrer would make it "null").
 func sameOrigin(r *apigw.Request) bool {
 	o := r.Header("Origin")
 	if o == "" || o == "null" {
@@ -540,7 +541,7 @@ func pageErrors(lang problem.Lang, e *problem.Error, rows int) ([]pageError, map
 			return
 		}
 		fields[id] = text
-		list = append(list, pageError{ID: id, Text: text})
+		list = append(list, pageError{ID: id, Text: summaryText(lang, id, text)})
 	}
 	if e.Kind == problem.DuplicateReferral {
 		addErr("partner_reference", T(lang, "error.duplicate")+" ("+e.Extra["existing_id"]+").")
@@ -550,6 +551,41 @@ func pageErrors(lang problem.Lang, e *problem.Error, rows int) ([]pageError, map
 		addErr(fe.Field, FieldMessage(lang, fe.Field, fe.Code))
 	}
 	return list, fields
+}
+
+// labelKeys name the catalog label of each field (by the last part of its id).
+var labelKeys = map[string]string{
+	"stream": "stream", "partner_reference": "partner_reference", "urgency": "urgency",
+	"given_name": "given_name", "family_name": "family_name", "date_of_birth": "date_of_birth",
+	"sex": "sex", "nationality": "nationality", "relationship": "relationship",
+	"country_of_asylum": "country_of_asylum", "defender_profile.rights_areas": "rights_areas",
+	"defender_profile.summary": "summary", "contact.email": "email", "contact.phone": "phone",
+	"contact.preferred_channel": "preferred_channel", "preferred_language": "preferred_language",
+	"consent.given": "sec.consent", "consent.date": "consent.date", "family_members": "family_members",
+}
+
+// summaryText is an error summary entry: which field, then what is wrong
+// ("Family member 2, Date of birth: Enter a real date…"), since the same
+// message ("This field is required.") can apply to many fields. The page's
+// script builds the same text from the labels on the page.
+func summaryText(lang problem.Lang, id, msg string) string {
+	label := ""
+	if key, ok := labelKeys[id]; ok {
+		label = T(lang, key)
+	} else if rest, ok := strings.CutPrefix(id, "principal."); ok {
+		label = T(lang, labelKeys[rest])
+	} else if rest, ok := strings.CutPrefix(id, "family_members."); ok {
+		idx, field, _ := strings.Cut(rest, ".")
+		n, _ := strconv.Atoi(idx)
+		label = strings.Replace(T(lang, "member"), "%d", strconv.Itoa(n+1), 1) + ", " + strings.ToLower(T(lang, labelKeys[field]))
+	}
+	if label == "" || strings.HasPrefix(label, "[") {
+		return msg
+	}
+	if lang == problem.French {
+		return label + "\u00a0: " + msg
+	}
+	return label + ": " + msg
 }
 
 // FieldID is the id of the element that shows the error for an API field
@@ -618,7 +654,7 @@ func (f *Form) render(p *page, name string, status int) (apigw.Response, error) 
 		"Content-Type":            "text/html; charset=utf-8",
 		"Content-Language":        string(p.Lang),
 		"Content-Security-Policy": csp,
-		"Referrer-Policy":         "no-referrer",
+		"Referrer-Policy":         "same-origin",
 		"X-Frame-Options":         "DENY",
 		"Cache-Control":           "no-store",
 	}}, nil

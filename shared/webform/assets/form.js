@@ -84,6 +84,37 @@
   function message(field, code) {
     return M["override." + field + "|" + code] || M["code." + code] || M["code.malformed"];
   }
+  // The field's name as the page shows it, for the summary ("Family member
+  // 2, date of birth: …"), built as the server builds it.
+  function labelOf(id) {
+    var el = document.getElementById(id);
+    if (!el) { return ""; }
+    var text = "";
+    var fs = el.closest("fieldset");
+    if (el.type === "checkbox" && !fs) {
+      text = el.closest("section").querySelector("h2").textContent;
+    } else if ((el.type === "radio" || el.type === "checkbox") && fs) {
+      text = fs.querySelector("legend").textContent;
+    } else if (el.tagName === "SECTION") {
+      text = el.querySelector("h2").textContent;
+    } else {
+      var label = document.querySelector("label[for='" + id + "']");
+      if (!label) { return ""; }
+      var c = label.cloneNode(true);
+      c.querySelectorAll(".optional").forEach(function (o) { o.remove(); });
+      text = c.textContent.trim();
+    }
+    var row = el.closest("fieldset.member");
+    if (row && el.tagName !== "FIELDSET") {
+      text = row.querySelector(".member-legend").textContent + ", " + text.toLowerCase();
+    }
+    return text.trim();
+  }
+  function summaryText(id, msg) {
+    var label = labelOf(id);
+    if (!label) { return msg; }
+    return label + (lang === "fr" ? "\u00a0: " : ": ") + msg;
+  }
   function val(name) { var el = form.elements.namedItem(name); return el && el.value !== undefined ? el.value.trim() : ""; }
 
   function checkDate(v) {
@@ -161,6 +192,7 @@
       var text = e.text || message(e.field, e.code);
       var li = document.createElement("li"), a = document.createElement("a");
       a.href = e.href || "#" + id; a.textContent = text;
+      a.textContent = e.text ? text : summaryText(id, text);
       li.appendChild(a); ul.appendChild(li);
       var msg = document.getElementById(id + "-error");
       if (msg) {
