@@ -229,7 +229,9 @@ func (f *Form) form(ctx context.Context, r *apigw.Request) (apigw.Response, erro
 }
 
 // wantsJSON: the page's script posts with Accept: application/json.
-func wantsJSON(r *apigw.Request) bool { return !r.WantsHTML() && strings.Contains(r.Header("Accept"), "json") }
+func wantsJSON(r *apigw.Request) bool {
+	return !r.WantsHTML() && strings.Contains(r.Header("Accept"), "json")
+}
 
 func (f *Form) post(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
 	s, raw, ok := f.current(r)
@@ -707,9 +709,9 @@ func personsText(lang problem.Lang, members int) string {
 // fieldView is one input with its label, hint and error.
 type fieldView struct {
 	ID, Label, Hint, Value, Err, Type, Width, InputMode, Autocomplete string
-	ErrPrefix, OptionalText                                            string
-	Optional, NoSpell                                                  bool
-	Options                                                            []option
+	ErrPrefix, OptionalText                                           string
+	Optional, NoSpell                                                 bool
+	Options                                                           []option
 }
 
 type option struct {
