@@ -118,7 +118,11 @@ func TestRoutesMatchTemplate(t *testing.T) {
 	var inTemplate []string
 	for _, f := range tpl.Functions() {
 		for _, r := range f.Routes {
-			inTemplate = append(inTemplate, r.Method+" "+r.Path)
+			// Public routes are the web form's HTML pages, outside the JSON
+			// API that openapi.yaml describes.
+			if !r.Public {
+				inTemplate = append(inTemplate, r.Method+" "+r.Path)
+			}
 		}
 	}
 	sort.Strings(inTemplate)
