@@ -264,7 +264,7 @@ func (b *browser) screenshot(t *testing.T, ctx context.Context, name string) {
 	if os.Getenv("HAVEN_SCREENSHOTS") == "" {
 		return
 	}
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)
 	}
