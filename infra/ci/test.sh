@@ -25,6 +25,11 @@ apt_install() {
 
 start=$(date +%s)
 need go "echo 'install Go 1.26 from go.dev'"
+# aws-lambda-rie runs the built functions under the real Lambda runtime API
+# (infra/rie's test; skipped without it, except under CI=true).
+RIE_VERSION=v0.0.0-20261030222936-bef5c4ba774d
+export PATH="$PATH:$(go env GOPATH)/bin"
+need aws-lambda-rie "go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$RIE_VERSION" || true
 need cfn-lint "pip install cfn-lint" || true
 need moto_server "pip install 'moto[server]'" || true
 need chromium "apt_install chromium" || true

@@ -1,0 +1,160 @@
+package rie
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/haven-hrd/haven/infra/embedded"
+	"github.com/haven-hrd/haven/infra/samtemplate"
+	"github.com/haven-hrd/haven/shared/awsconn"
+	"github.com/haven-hrd/haven/shared/dynamostore"
+	"github.com/haven-hrd/haven/shared/quota"
+	"github.com/haven-hrd/haven/shared/seal"
+)
+
+// Partners of the seeded stream "hrd".
+var Partners = []string{"unhcr", "front-line-defenders", "protectdefenders-eu"}
+
+// Stack is the embedded DynamoDB and S3 the functions run against, with the
+// template's table and buckets, the stream "hrd" and its period for the
+// current year.
+type Stack struct {
+	Template *samtemplate.Template
+	DynamoDB *embedded.DynamoDB
+	S3       *embedded.S3
+	Store    *dynamostore.Store
+	// Year is the seeded period.
+	Year int
+	// KeysetFile is the local Tink keyset every function opens.
+	KeysetFile string
+	refs       map[string]string
+}
+
+// StartStack starts the servers; dir holds the keyset. Close stops them.
+func StartStack(ctx context.Context, root, dir string, capacity int) (*Stack, error) {
+	tpl, err := samtemplate.Load(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	s := &Stack{Template: tpl, Year: time.Now().UTC().Year(), KeysetFile: filepath.Join(dir, "keyset.json")}
+	if s.DynamoDB, err = embedded.StartDynamoDB("127.0.0.1:0"); err != nil {
+		return nil, err
+	}
+	if s.S3, err = embedded.StartS3("127.0.0.1:0", ""); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.seed(ctx, capacity); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Stack) seed(ctx context.Context, capacity int) error {
+	clients, err := awsconn.New(ctx, awsconn.Options{DynamoDBEndpoint: s.DynamoDB.URL, S3Endpoint: s.S3.URL})
+	if err != nil {
+		return err
+	}
+	tables := s.Template.Tables()
+	if len(tables) != 1 {
+		return fmt.Errorf("template has %d tables; expected one", len(tables))
+	}
+	if err := embedded.CreateTables(ctx, clients.DynamoDB, tables); err != nil {
+		return err
+	}
+	if err := embedded.CreateBuckets(ctx, clients.S3, s.Template.Buckets()); err != nil {
+		return err
+	}
+	// The functions open this keyset file; create it once here rather than
+	// have several processes race to create it.
+	sealer, err := seal.OpenLocal(s.KeysetFile)
+	if err != nil {
+		return err
+	}
+	s.Store = dynamostore.New(clients.DynamoDB, embedded.TableName(tables[0].LogicalID), sealer)
+	if err := s.Store.PutStream(ctx, dynamostore.Stream{ID: "hrd", Name: "HRD", Open: true, Partners: Partners}); err != nil {
+		return err
+	}
+	c := dynamostore.CapacityChange{Stream: "hrd", Year: s.Year, Capacity: capacity, ActorRole: "admin", Actor: "seed", Nonce: randHex()}
+	if _, _, err := s.Store.SetCapacity(ctx, c, func(quota.Period) (dynamostore.Idem, error) { return nil, nil }, time.Now().UTC()); err != nil {
+		return err
+	}
+	s.refs = refs(s.Template)
+	return nil
+}
+
+// refs are the values Ref and Fn::GetAtt give locally, as in infra/local.
+func refs(tpl *samtemplate.Template) map[string]string {
+	r := map[string]string{}
+	for name, v := range tpl.ParameterDefaults() {
+		r[name] = v
+	}
+	for _, t := range tpl.Tables() {
+		r[t.LogicalID] = embedded.TableName(t.LogicalID)
+	}
+	for _, b := range tpl.Buckets() {
+		r[b] = embedded.BucketName(b)
+	}
+	r["AWS::Region"], r["AWS::AccountId"], r["AWS::StackName"] = "ca-central-1", "000000000000", "haven-rie"
+	return r
+}
+
+// CursorKey is the list-cursor key the functions get (CURSOR_KEY).
+const CursorKey = "rie test cursor key, 32 bytes or more"
+
+// SessionKey is the web form's session key (SESSION_KEY).
+const SessionKey = "rie test session key, 32 bytes or more!!"
+
+// Env is the whole process environment of a function under the emulator:
+// its variables from the template (Globals merged, intrinsics resolved),
+// pointed at the embedded servers, with a local keyset instead of KMS.
+func (s *Stack) Env(fn samtemplate.Function) []string {
+	vars := samtemplate.ResolveEnv(fn.Env, s.refs)
+	vars["KMS_KEY_ARN"] = ""
+	vars["FINGERPRINT_KEYSET"] = ""
+	vars["KEYSET_FILE"] = s.KeysetFile
+	vars["CURSOR_KEY"] = CursorKey
+	vars["DYNAMODB_ENDPOINT"] = s.DynamoDB.URL
+	vars["S3_ENDPOINT"] = s.S3.URL
+	if _, ok := vars["SESSION_KEY"]; ok {
+		vars["SESSION_KEY"] = SessionKey
+	}
+	vars["AWS_REGION"] = "ca-central-1"
+	vars["AWS_ACCESS_KEY_ID"], vars["AWS_SECRET_ACCESS_KEY"] = "local", "local"
+	vars["AWS_LAMBDA_FUNCTION_NAME"] = fn.LogicalID
+	if fn.MemorySize > 0 {
+		vars["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = fmt.Sprint(fn.MemorySize)
+	}
+	if fn.Timeout > 0 {
+		vars["AWS_LAMBDA_FUNCTION_TIMEOUT"] = fmt.Sprint(fn.Timeout)
+	}
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "TZ=UTC"}
+	for k, v := range vars {
+		env = append(env, k+"="+v)
+	}
+	sort.Strings(env)
+	return env
+}
+
+// Close stops the servers.
+func (s *Stack) Close() {
+	if s.DynamoDB != nil {
+		s.DynamoDB.Close()
+	}
+	if s.S3 != nil {
+		s.S3.Close()
+	}
+}
+
+func randHex() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
