@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 
 	"github.com/haven-hrd/haven/shared/apigw"
@@ -151,12 +152,32 @@ func (d *Deps) referralHistory(ctx context.Context, r *apigw.Request) (apigw.Res
 		return apigw.Response{}, err
 	}
 	id := r.Event.PathParameters["id"]
+	withReads := false
+	switch r.Event.QueryStringParameters["include"] {
+	case "":
+	case "reads":
+		// Who read a referral is for officers to audit, not for partners.
+		if err := apigw.Require(r.Caller, apigw.Officer, apigw.Admin); err != nil {
+			return apigw.Response{}, err
+		}
+		withReads = true
+	default:
+		return apigw.Response{}, problem.Invalid(problem.FieldError{Field: "include", Code: problem.CodeNotAllowed})
+	}
 	if _, err := d.Store.Get(ctx, id, r.Caller.PartnerScope(), dynamostore.Bare); err != nil {
 		return apigw.Response{}, err
 	}
 	evs, err := d.Store.History(ctx, id)
 	if err != nil {
 		return apigw.Response{}, err
+	}
+	if withReads {
+		reads, err := d.Store.Reads(ctx, id)
+		if err != nil {
+			return apigw.Response{}, err
+		}
+		evs = append(evs, reads...)
+		sort.SliceStable(evs, func(i, j int) bool { return evs[i].At.Before(evs[j].At) })
 	}
 	items := make([]historyItem, 0, len(evs))
 	for _, e := range evs {

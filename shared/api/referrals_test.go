@@ -365,6 +365,25 @@ func TestHistoryAndReadAudit(t *testing.T) {
 	if err != nil || len(reads) != 1 || reads[0].ActorRole != "officer" {
 		t.Errorf("reads %+v, %v", reads, err)
 	}
+	// Officers list reads in the history; partners may not.
+	withReads := func(role, partner string) (int, []string) {
+		resp := h.do("referral-history", req{method: "GET", route: "GET /referrals/{id}/history", path: "/referrals/" + id + "/history", params: map[string]string{"id": id}, query: map[string]string{"include": "reads"}, role: role, partner: partner})
+		var out struct {
+			Items []struct{ Action string } `json:"items"`
+		}
+		json.Unmarshal([]byte(resp.Body), &out)
+		var actions []string
+		for _, it := range out.Items {
+			actions = append(actions, it.Action)
+		}
+		return resp.StatusCode, actions
+	}
+	if status, actions := withReads("officer", ""); status != 200 || !cmp.Equal(actions, []string{"created", "read"}) {
+		t.Errorf("officer with reads: %d %v", status, actions)
+	}
+	if status, _ := withReads("partner", "unhcr"); status != 403 {
+		t.Errorf("partner with reads: %d", status)
+	}
 }
 
 func TestPossibleDuplicatesAcrossPartners(t *testing.T) {
