@@ -1,0 +1,227 @@
+package budget_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/haven-hrd/haven/infra/testenv"
+	"github.com/haven-hrd/haven/shared/api"
+	"github.com/haven-hrd/haven/shared/dynamostore"
+)
+
+// counter counts DynamoDB API calls by operation. It sits in the Initialize
+// step, before retries: one count per call the code makes, whatever the SDK
+// retried underneath.
+type counter struct {
+	mu  sync.Mutex
+	ops []string
+}
+
+func (c *counter) add(stack *middleware.Stack) error {
+	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("HavenCountCalls",
+		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			c.mu.Lock()
+			c.ops = append(c.ops, awsmiddleware.GetOperationName(ctx))
+			c.mu.Unlock()
+			return next.HandleInitialize(ctx, in)
+		}), middleware.Before)
+}
+
+func (c *counter) take() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ops := c.ops
+	c.ops = nil
+	return ops
+}
+
+var writeOps = map[string]bool{
+	"PutItem": true, "UpdateItem": true, "DeleteItem": true,
+	"TransactWriteItems": true, "BatchWriteItem": true,
+}
+
+// budget is what one request of a step may cost. Writes: one write call per
+// state change, the idempotency record and audit event riding in the same
+// TransactWriteItems. Reads: only what the write cannot carry itself.
+type budget struct {
+	reads, writes int
+	// transact: the write is one TransactWriteItems (the idempotency record
+	// rides in it), never a bare PutItem/UpdateItem.
+	transact bool
+	why      string
+}
+
+// excess is a known overrun of the issue's budget, reported rather than
+// hidden: the test allows it, says so in its log, and fails once it is gone
+// so that the entry is removed with the overrun.
+type excess struct {
+	reads int
+	why   string
+}
+
+const replayFirst = "replayFirst reads the idempotency record before the move; the transaction already " +
+	"carries it (attribute_not_exists) and could read it only when the move is refused or item 0 fails"
+
+var budgets = map[string]budget{
+	"create-referral":   {0, 1, true, "stream check, reference, referral, event, fingerprint and idempotency record in one transaction"},
+	"get-referral":      {1, 1, false, "the referral; the audited read is the one write"},
+	"list-referrals":    {1, 0, false, "one Query on gsi1"},
+	"referral-history":  {2, 0, false, "access check on the referral, then its events (one Query on the referral's pk could serve both)"},
+	"get-period":        {1, 0, false, "the period"},
+	"put-period":        {2, 1, true, "the period (remaining depends on its capacity and version), the transaction, then the period again for waitlist promotion"},
+	"screen-referral":   {1, 1, true, "the referral (the period delta needs its persons and status), one transaction"},
+	"allocate-referral": {1, 1, true, "the referral, one transaction with the period counters"},
+	"change-family":     {1, 1, true, "the referral, one transaction"},
+	"decide-referral":   {1, 1, true, "the referral, one transaction"},
+	"record-arrival":    {1, 1, true, "the referral, one transaction"},
+	"withdraw-referral": {1, 1, true, "the referral, one transaction"},
+	"waitlist-sweep":    {2, 0, false, "the periods (Query), then each period (GetItem) before its waitlist (one period, nobody waiting)"},
+}
+
+var excesses = map[string]excess{
+	"screen-referral":   {1, replayFirst},
+	"allocate-referral": {1, replayFirst},
+	"change-family":     {1, replayFirst},
+	"decide-referral":   {1, replayFirst},
+	"record-arrival":    {1, replayFirst},
+	"withdraw-referral": {1, replayFirst},
+}
+
+// TestDynamoDBCallBudget walks a referral through every step with the
+// runtime test's events and checks each step's DynamoDB calls.
+func TestDynamoDBCallBudget(t *testing.T) {
+	e := testenv.New(t, testenv.Options{S3: true})
+	year := time.Now().UTC().Year()
+	e.Seed(t, year, 500)
+	c := &counter{}
+	db := dynamodb.New(e.DB.Options(), func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, c.add) })
+	deps := e.Deps(nil, nil)
+	deps.Store = dynamostore.New(db, e.Table, e.Sealer)
+
+	root := testenv.Root(t)
+	vars := map[string]string{"year": strconv.Itoa(year), "today": time.Now().UTC().Format(time.DateOnly)}
+	event := func(name string) []byte {
+		path := filepath.Join(root, "infra", "rie", "testdata", "events", name+".json")
+		if name == "create-referral" {
+			path = filepath.Join(root, "shared", "api", "testdata", "create-referral.json")
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := string(b)
+		for k, v := range vars {
+			s = strings.ReplaceAll(s, "{{"+k+"}}", v)
+		}
+		return []byte(s)
+	}
+	type row struct {
+		step string
+		ops  []string
+	}
+	var rows []row
+	run := func(dir string, payload []byte) []byte {
+		t.Helper()
+		c.take()
+		out, err := lambda.NewHandler(api.Steps[dir](deps)).Invoke(context.Background(), payload)
+		if err != nil {
+			t.Fatalf("%s: %v", dir, err)
+		}
+		var r struct {
+			StatusCode int               `json:"statusCode"`
+			Headers    map[string]string `json:"headers"`
+		}
+		json.Unmarshal(out, &r)
+		if r.StatusCode >= 300 {
+			t.Fatalf("%s: status %d: %s", dir, r.StatusCode, out)
+		}
+		rows = append(rows, row{dir, c.take()})
+		return out
+	}
+
+	out := run("create-referral", event("create-referral"))
+	var created struct {
+		Headers map[string]string `json:"headers"`
+	}
+	json.Unmarshal(out, &created)
+	vars["id"] = strings.TrimPrefix(created.Headers["Location"], "/referrals/")
+	for _, dir := range []string{"get-referral", "list-referrals", "referral-history", "get-period", "put-period",
+		"screen-referral", "allocate-referral", "change-family", "decide-referral", "record-arrival"} {
+		run(dir, event(dir))
+	}
+	second := bytes.Replace(event("create-referral"), []byte("FLD-2026-0042"), []byte("FLD-2026-0043"), 1)
+	second = bytes.Replace(second, []byte("8f14e45f-ceea-467f-a0e6-3b3b0e2f1a11"), []byte("8f14e45f-ceea-467f-a0e6-3b3b0e2f1a12"), 1)
+	out = run("create-referral", second)
+	json.Unmarshal(out, &created)
+	vars["id"] = strings.TrimPrefix(created.Headers["Location"], "/referrals/")
+	run("withdraw-referral", event("withdraw-referral"))
+	run("waitlist-sweep", event("scheduled"))
+
+	var report strings.Builder
+	fmt.Fprintf(&report, "| step | DynamoDB calls | reads | writes | budget (reads/writes) |\n|---|---|---:|---:|---|\n")
+	seen := map[string]bool{}
+	for _, r := range rows {
+		if seen[r.step] {
+			continue
+		}
+		seen[r.step] = true
+		reads, writes, transacts := 0, 0, 0
+		for _, op := range r.ops {
+			if writeOps[op] {
+				writes++
+			} else {
+				reads++
+			}
+			if op == "TransactWriteItems" {
+				transacts++
+			}
+		}
+		b, ok := budgets[r.step]
+		if !ok {
+			t.Errorf("%s: no budget", r.step)
+			continue
+		}
+		x := excesses[r.step]
+		fmt.Fprintf(&report, "| %s | %s | %d | %d | %d/%d |\n", r.step, strings.Join(r.ops, ", "), reads, writes, b.reads, b.writes)
+		if writes > b.writes {
+			t.Errorf("%s: %d write calls %v; budget %d (%s)", r.step, writes, r.ops, b.writes, b.why)
+		}
+		if b.transact && transacts != writes {
+			t.Errorf("%s: writes %v; the change and its idempotency record must be one TransactWriteItems", r.step, r.ops)
+		}
+		switch {
+		case reads > b.reads+x.reads:
+			t.Errorf("%s: %d read calls %v; budget %d (%s)", r.step, reads, r.ops, b.reads+x.reads, b.why)
+		case reads > b.reads:
+			t.Logf("%s: %d reads, %d over the issue's budget: %s", r.step, reads, reads-b.reads, x.why)
+		case x.reads > 0:
+			t.Errorf("%s: the known excess is gone (%d reads): remove its entry from excesses", r.step, reads)
+		}
+	}
+	var missing []string
+	for step := range budgets {
+		if !seen[step] {
+			missing = append(missing, step)
+		}
+	}
+	sort.Strings(missing)
+	if len(missing) > 0 {
+		t.Errorf("steps with a budget that never ran: %v", missing)
+	}
+	t.Logf("DynamoDB calls per request:\n%s", report.String())
+}
