@@ -1,10 +1,11 @@
-// Command keyset makes the FingerprintKeyset parameter of a deployed stack:
-// a fresh PRF keyset encrypted by the stack's KMS key, printed as base64.
+// Command keyset makes the SealingKeysets parameter of a deployed stack:
+// fresh Tink keysets (field encryption, fingerprints) wrapped by the stack's
+// KMS key, printed as base64.
 // Run it once per environment with credentials that may use the key:
 //
 //	go run ./infra/keyset -key-arn arn:aws:kms:ca-central-1:123456789012:key/…
 //
-// A new keyset changes every fingerprint and invalidates open list cursors.
+// New keysets cannot open what old ones sealed: make them once per environment.
 package main
 
 import (
@@ -24,7 +25,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: keyset -key-arn <KMS key ARN>")
 		os.Exit(2)
 	}
-	blob, err := seal.GenerateFingerprintKeyset(context.Background(), *arn)
+	blob, err := seal.GenerateKeysets(context.Background(), *arn)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "keyset:", err)
 		os.Exit(1)

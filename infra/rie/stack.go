@@ -118,7 +118,7 @@ const SessionKey = "rie test session key, 32 bytes or more!!"
 func (s *Stack) Env(fn samtemplate.Function) []string {
 	vars := samtemplate.ResolveEnv(fn.Env, s.refs)
 	vars["KMS_KEY_ARN"] = ""
-	vars["FINGERPRINT_KEYSET"] = ""
+	vars["SEALING_KEYSETS"] = ""
 	vars["KEYSET_FILE"] = s.KeysetFile
 	vars["CURSOR_KEY"] = CursorKey
 	vars["DYNAMODB_ENDPOINT"] = s.DynamoDB.URL

@@ -166,14 +166,14 @@ func TestRealTemplateEnvironment(t *testing.T) {
 	refs["ReportsBucket"] = "haven-reports"
 	refs["ExportsBucket"] = "haven-exports"
 	want := map[string]string{
-		"TABLE_NAME":         "haven",
-		"REPORTS_BUCKET":     "haven-reports",
-		"EXPORTS_BUCKET":     "haven-exports",
-		"KMS_KEY_ARN":        "", // empty locally
-		"FINGERPRINT_KEYSET": "",
-		"CLAIM_ROLE":         "custom:role",
-		"CLAIM_PARTNER":      "custom:partner",
-		"LOG_LEVEL":          "info",
+		"TABLE_NAME":      "haven",
+		"REPORTS_BUCKET":  "haven-reports",
+		"EXPORTS_BUCKET":  "haven-exports",
+		"KMS_KEY_ARN":     "", // empty locally
+		"SEALING_KEYSETS": "",
+		"CLAIM_ROLE":      "custom:role",
+		"CLAIM_PARTNER":   "custom:partner",
+		"LOG_LEVEL":       "info",
 	}
 	// The web form alone reads its session key and identity provider.
 	webWant := map[string]string{"SESSION_KEY": "", "OIDC_ISSUER": "", "OIDC_CLIENT_ID": ""}

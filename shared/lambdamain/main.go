@@ -29,7 +29,7 @@ type Env struct {
 	ExportsBucket    string
 	KMSKeyARN        string
 	KeysetFile       string
-	FingerprintKeys  string
+	SealingKeysets   string
 	CursorKey        string
 	ClaimRole        string
 	ClaimPartner     string
@@ -50,7 +50,7 @@ func FromEnviron() Env {
 	return Env{
 		Table: os.Getenv("TABLE_NAME"), ReportsBucket: os.Getenv("REPORTS_BUCKET"),
 		ExportsBucket: os.Getenv("EXPORTS_BUCKET"), KMSKeyARN: os.Getenv("KMS_KEY_ARN"),
-		KeysetFile: os.Getenv("KEYSET_FILE"), FingerprintKeys: os.Getenv("FINGERPRINT_KEYSET"),
+		KeysetFile: os.Getenv("KEYSET_FILE"), SealingKeysets: os.Getenv("SEALING_KEYSETS"),
 		CursorKey: os.Getenv("CURSOR_KEY"),
 		ClaimRole: os.Getenv("CLAIM_ROLE"), ClaimPartner: os.Getenv("CLAIM_PARTNER"),
 		DynamoDBEndpoint: os.Getenv("DYNAMODB_ENDPOINT"), S3Endpoint: os.Getenv("S3_ENDPOINT"),
@@ -94,7 +94,7 @@ func Deps(ctx context.Context, env Env, log *slog.Logger, conn awsconn.Options) 
 		sealer, err = seal.OpenLocal(env.KeysetFile)
 	case env.KMSKeyARN != "":
 		var blob []byte
-		if blob, err = base64.StdEncoding.DecodeString(env.FingerprintKeys); err == nil {
+		if blob, err = base64.StdEncoding.DecodeString(env.SealingKeysets); err == nil {
 			sealer, err = seal.OpenKMS(ctx, env.KMSKeyARN, blob, seal.WithKMSClient(kms.NewFromConfig(clients.Config)))
 		}
 	default:

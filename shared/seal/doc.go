@@ -24,20 +24,19 @@
 //     AES256-GCM keyset and an HMAC-SHA256 PRF keyset in cleartext, created
 //     with 0600 permissions when missing. Anyone who can read the file can read
 //     the data; it must never hold real personal data.
-//   - OpenKMS, in AWS: envelope encryption with a KMS key. Each Seal asks Tink's
-//     KMS envelope AEAD for a fresh AES256-GCM data key, encrypts the field with
-//     it and stores the data key wrapped by KMS beside the ciphertext; each Open
-//     asks KMS to unwrap it. The fingerprint keyset is kept, encrypted by the
-//     same KMS key, in the FINGERPRINT_KEYSET parameter (see OpenKMS and
-//     GenerateFingerprintKeyset).
+//   - OpenKMS, in AWS: two Tink keysets (AES256-GCM for fields, HMAC-SHA256
+//     PRF for fingerprints), each encrypted by the stack's customer-managed KMS
+//     key and deployed in the SEALING_KEYSETS parameter (see GenerateKeysets).
+//     KMS unwraps each keyset once per Lambda execution environment, not once
+//     per field: a KMS envelope per field would cost a KMS request for every
+//     field sealed or opened (seventy-five for one page of a list).
 //
-// OpenKMS makes no network call, so it is safe in a Lambda init phase: KMS is
-// first called by the first Seal or Open, and by the first Fingerprint (which
-// unwraps the fingerprint keyset once and keeps it). Every Seal and every Open
-// is one KMS request; callers that seal many fields of one record should keep
-// that in mind for latency and KMS request quotas.
+// OpenKMS makes no network call, so it is safe in a Lambda init phase: the
+// first Seal or Open unwraps the data keyset, the first Fingerprint the
+// fingerprint keyset; a failed unwrap is retried by the next call.
 //
-// Key rotation is out of scope here: a Sealer uses one KMS key (KMS rotates its
-// backing key material itself) and the primary key of the fingerprint keyset.
+// Key rotation: KMS rotates its own key material; a data keyset rotates the
+// Tink way (add a primary key, keep the old ones to open old ciphertexts) and
+// is redeployed; the fingerprint keyset uses its primary key only.
 // Rotating the fingerprint key means recomputing stored fingerprints.
 package seal

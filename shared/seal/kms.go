@@ -3,15 +3,19 @@ package seal
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/tink-crypto/tink-go-awskms/v3/integration/awskms"
 	"github.com/tink-crypto/tink-go/v2/aead"
 	"github.com/tink-crypto/tink-go/v2/keyset"
 	"github.com/tink-crypto/tink-go/v2/prf"
+	tinkpb "github.com/tink-crypto/tink-go/v2/proto/tink_go_proto"
 	"github.com/tink-crypto/tink-go/v2/tink"
 )
 
@@ -29,7 +33,7 @@ type KMS interface {
 	Decrypt(ctx context.Context, params *kms.DecryptInput, optFns ...func(*kms.Options)) (*kms.DecryptOutput, error)
 }
 
-// Option configures OpenKMS and GenerateFingerprintKeyset.
+// Option configures OpenKMS and GenerateKeysets.
 type Option func(*kmsOptions)
 
 type kmsOptions struct {
@@ -43,41 +47,64 @@ func WithKMSClient(client KMS) Option {
 	return func(o *kmsOptions) { o.client = client }
 }
 
-// OpenKMS returns a Sealer that seals with KMS envelope encryption under the
-// KMS key keyARN ("arn:aws:kms:<region>:<account>:key/<id>"; an "aws-kms://"
-// prefix is accepted) and fingerprints with the PRF keyset in
-// encryptedFingerprintKeyset: a Tink keyset encrypted by the same KMS key, as
-// made by GenerateFingerprintKeyset. Lambda receives it base64 (standard
-// encoding) in the FINGERPRINT_KEYSET parameter; the caller decodes it.
+// dataKeysetAD binds the encrypted data keyset to its purpose, as
+// fingerprintKeysetAD does for the fingerprint keyset.
+var dataKeysetAD = []byte("haven/seal/data-keyset/v1")
+
+// keysets is the deployable form of a stack's keys: two Tink keysets, each
+// encrypted by the stack's KMS key. It travels base64-encoded in the
+// SEALING_KEYSETS parameter; GenerateKeysets makes it.
+type keysets struct {
+	Version     int    `json:"v"`
+	Data        []byte `json:"data"`
+	Fingerprint []byte `json:"fingerprint"`
+}
+
+// OpenKMS returns a Sealer whose keys are the keysets in blob (as made by
+// GenerateKeysets), unwrapped by the KMS key keyARN
+// ("arn:aws:kms:<region>:<account>:key/<id>"; an "aws-kms://" prefix is
+// accepted): an AES256-GCM keyset that seals fields, and an HMAC-SHA256 PRF
+// keyset that fingerprints identities and derives other keys.
+//
+// Why keysets wrapped by KMS rather than KMS envelope encryption per field:
+// an envelope per field costs one KMS request per field sealed or opened —
+// four per referral read, seventy-five per page of a list — which adds
+// latency to every step and spends the account's KMS request quota. Here KMS
+// is called once per keyset per Lambda execution environment; the keys never
+// leave memory, rotate as Tink keysets (new primary, old keys kept for
+// decryption), and disabling the KMS key stops every new environment.
 //
 // OpenKMS does no network I/O, so it belongs in a function's init phase: it
-// checks the ARN and the keyset's framing, and builds the KMS client (without
+// checks the ARN and the blob's framing, and builds the KMS client (without
 // WithKMSClient, from the default AWS configuration, whose credentials the SDK
-// resolves lazily). The first Seal or Open calls KMS (once per call, to wrap or
-// unwrap that ciphertext's data key); the first Fingerprint calls KMS once to
-// unwrap the fingerprint keyset and keeps it for the life of the Sealer,
-// retrying on the next call if KMS failed. ctx is used only for building the
-// client.
-func OpenKMS(ctx context.Context, keyARN string, encryptedFingerprintKeyset []byte, opts ...Option) (*Sealer, error) {
+// resolves lazily). The first Seal/Open unwraps the data keyset and the first
+// Fingerprint the fingerprint keyset, one KMS call each, kept for the life of
+// the Sealer and retried on the next call if KMS failed.
+func OpenKMS(ctx context.Context, keyARN string, blob []byte, opts ...Option) (*Sealer, error) {
 	kek, err := kmsAEAD(ctx, keyARN, opts)
 	if err != nil {
 		return nil, err
 	}
-	if len(encryptedFingerprintKeyset) == 0 {
-		return nil, errors.New("seal: empty encrypted fingerprint keyset (FINGERPRINT_KEYSET)")
+	if len(blob) == 0 {
+		return nil, errors.New("seal: empty keysets (SEALING_KEYSETS)")
 	}
-	// Parse the envelope now, offline, so a truncated or mis-pasted parameter
-	// fails the cold start instead of the first referral.
-	blob := bytes.Clone(encryptedFingerprintKeyset)
-	ek, err := keyset.NewBinaryReader(bytes.NewReader(blob)).ReadEncrypted()
-	if err != nil {
-		return nil, fmt.Errorf("seal: encrypted fingerprint keyset is not a Tink encrypted keyset: %w", err)
+	var ks keysets
+	if err := json.Unmarshal(blob, &ks); err != nil || ks.Version != 1 {
+		return nil, errors.New("seal: SEALING_KEYSETS is not a keysets blob made by GenerateKeysets")
 	}
-	if len(ek.GetEncryptedKeyset()) == 0 {
-		return nil, errors.New("seal: encrypted fingerprint keyset holds no ciphertext")
+	// Parse both envelopes now, offline, so a truncated or mis-pasted
+	// parameter fails the cold start instead of the first referral.
+	for name, b := range map[string][]byte{"data": ks.Data, "fingerprint": ks.Fingerprint} {
+		ek, err := keyset.NewBinaryReader(bytes.NewReader(b)).ReadEncrypted()
+		if err != nil {
+			return nil, fmt.Errorf("seal: %s keyset is not a Tink encrypted keyset: %w", name, err)
+		}
+		if len(ek.GetEncryptedKeyset()) == 0 {
+			return nil, fmt.Errorf("seal: %s keyset holds no ciphertext", name)
+		}
 	}
-	load := func() (*prf.Set, error) {
-		h, err := keyset.ReadWithAssociatedData(keyset.NewBinaryReader(bytes.NewReader(blob)), kek, fingerprintKeysetAD)
+	loadPRF := func() (*prf.Set, error) {
+		h, err := keyset.ReadWithAssociatedData(keyset.NewBinaryReader(bytes.NewReader(ks.Fingerprint)), kek, fingerprintKeysetAD)
 		if err != nil {
 			return nil, fmt.Errorf("seal: unwrap fingerprint keyset with KMS: %w", err)
 		}
@@ -87,34 +114,90 @@ func OpenKMS(ctx context.Context, keyARN string, encryptedFingerprintKeyset []by
 		}
 		return set, nil
 	}
-	return &Sealer{
-		// Each Encrypt makes a fresh AES256-GCM data key and has KMS wrap it;
-		// the wrapped key travels in the ciphertext. Associated data binds the
-		// field ciphertext (the data key is wrapped without it).
-		aead:        aead.NewKMSEnvelopeAEAD2(aead.AES256GCMKeyTemplate(), kek),
-		fingerprint: &lazyPRF{load: load},
-	}, nil
+	loadAEAD := func() (tink.AEAD, error) {
+		h, err := keyset.ReadWithAssociatedData(keyset.NewBinaryReader(bytes.NewReader(ks.Data)), kek, dataKeysetAD)
+		if err != nil {
+			return nil, fmt.Errorf("seal: unwrap data keyset with KMS: %w", err)
+		}
+		a, err := aead.New(h)
+		if err != nil {
+			return nil, fmt.Errorf("seal: data keyset: %w", err)
+		}
+		return a, nil
+	}
+	return &Sealer{aead: &lazyAEAD{load: loadAEAD}, fingerprint: &lazyPRF{load: loadPRF}}, nil
 }
 
-// GenerateFingerprintKeyset makes a fresh HMAC-SHA256 PRF keyset and returns
-// it encrypted by the KMS key keyARN, bound to its purpose, in Tink's binary
-// encrypted-keyset format: base64 it (standard encoding) into the
-// FINGERPRINT_KEYSET parameter. It calls KMS once. Run it once per
-// environment: a new keyset changes every fingerprint.
-func GenerateFingerprintKeyset(ctx context.Context, keyARN string, opts ...Option) ([]byte, error) {
+// GenerateKeysets makes a fresh AES256-GCM data keyset and HMAC-SHA256 PRF
+// keyset and returns them encrypted by the KMS key keyARN, each bound to its
+// purpose: base64 it (standard encoding) into the SealingKeysets parameter. It
+// calls KMS twice. Run it once per environment: new keysets cannot open what
+// the old ones sealed.
+func GenerateKeysets(ctx context.Context, keyARN string, opts ...Option) ([]byte, error) {
 	kek, err := kmsAEAD(ctx, keyARN, opts)
 	if err != nil {
 		return nil, err
 	}
-	h, err := keyset.NewHandle(prf.HMACSHA256PRFKeyTemplate())
+	wrap := func(tpl *tinkpb.KeyTemplate, ad []byte) ([]byte, error) {
+		h, err := keyset.NewHandle(tpl)
+		if err != nil {
+			return nil, fmt.Errorf("seal: new keyset: %w", err)
+		}
+		var buf bytes.Buffer
+		if err := h.WriteWithAssociatedData(keyset.NewBinaryWriter(&buf), kek, ad); err != nil {
+			return nil, fmt.Errorf("seal: wrap keyset with KMS: %w", err)
+		}
+		return buf.Bytes(), nil
+	}
+	ks := keysets{Version: 1}
+	if ks.Data, err = wrap(aead.AES256GCMKeyTemplate(), dataKeysetAD); err != nil {
+		return nil, err
+	}
+	if ks.Fingerprint, err = wrap(prf.HMACSHA256PRFKeyTemplate(), fingerprintKeysetAD); err != nil {
+		return nil, err
+	}
+	return json.Marshal(ks)
+}
+
+// lazyAEAD unwraps the data keyset on first use (a KMS call, which must not
+// happen during Lambda init); a failed unwrap is retried by the next call.
+type lazyAEAD struct {
+	a    atomic.Pointer[tink.AEAD]
+	mu   sync.Mutex
+	load func() (tink.AEAD, error)
+}
+
+func (l *lazyAEAD) get() (tink.AEAD, error) {
+	if a := l.a.Load(); a != nil {
+		return *a, nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if a := l.a.Load(); a != nil {
+		return *a, nil
+	}
+	a, err := l.load()
 	if err != nil {
-		return nil, fmt.Errorf("seal: new fingerprint keyset: %w", err)
+		return nil, err
 	}
-	var buf bytes.Buffer
-	if err := h.WriteWithAssociatedData(keyset.NewBinaryWriter(&buf), kek, fingerprintKeysetAD); err != nil {
-		return nil, fmt.Errorf("seal: wrap fingerprint keyset with KMS: %w", err)
+	l.a.Store(&a)
+	return a, nil
+}
+
+func (l *lazyAEAD) Encrypt(plaintext, associatedData []byte) ([]byte, error) {
+	a, err := l.get()
+	if err != nil {
+		return nil, err
 	}
-	return buf.Bytes(), nil
+	return a.Encrypt(plaintext, associatedData)
+}
+
+func (l *lazyAEAD) Decrypt(ciphertext, associatedData []byte) ([]byte, error) {
+	a, err := l.get()
+	if err != nil {
+		return nil, err
+	}
+	return a.Decrypt(ciphertext, associatedData)
 }
 
 // kmsAEAD returns the remote AEAD of the KMS key: the key-encryption key.
