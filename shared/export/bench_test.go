@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"runtime"
@@ -13,9 +14,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/haven-hrd/haven/infra/embedded"
 	"github.com/haven-hrd/haven/infra/testenv"
@@ -26,85 +24,114 @@ import (
 	"github.com/haven-hrd/haven/shared/s3store"
 )
 
-// The export benchmark: HAVEN_BENCH_EXPORT=10000,100000 go test ./shared/export
-// -run TestExportBenchmark -v -timeout 60m (see BENCHMARKS.md).
+// The export benchmark (see BENCHMARKS.md, "Exports"):
 //
-// The embedded DynamoDB and S3 servers run in this (parent) process and hold
-// the whole table and the objects; the export runs in a child process of its
-// own per size, so that its peak memory is the exporter's alone.
+//	HAVEN_BENCH_EXPORT=10000,100000 go test ./shared/export -run 'TestExportBenchmark$' -v -timeout 20m
+//
+// For each size n, this (parent) process serves S3 (the embedded gofakes3,
+// which holds the objects) and a synthetic DynamoDB (bench_dynamo_test.go,
+// which generates the n referrals of one partner page by page); the export
+// runs in a child process of its own, the real partner-export handler
+// talking to both through the AWS SDK over HTTP, so that the child's peak
+// memory is the exporter's alone. The parent then re-hashes the files
+// against the manifest.
 func TestExportBenchmark(t *testing.T) {
 	sizes := os.Getenv("HAVEN_BENCH_EXPORT")
 	if sizes == "" {
 		t.Skip("set HAVEN_BENCH_EXPORT=10000,100000 to run")
 	}
+	var results []string
+	type peak struct {
+		n         int
+		heap, rss float64
+	}
+	var peaks []peak
 	for _, s := range strings.Split(sizes, ",") {
 		n, err := strconv.Atoi(s)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Run(s, func(t *testing.T) {
-			env := testenv.New(t, testenv.Options{S3: true})
-			env.Seed(t, 2026, 500)
-			start := time.Now()
-			seedRaw(t, env.DB, env.Table, "unhcr", n)
-			t.Logf("seeded %d referrals in %v", n, time.Since(start).Round(time.Millisecond))
+			ctx := context.Background()
+			s3srv, err := embedded.StartS3("127.0.0.1:0", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s3srv.Close()
+			clients, err := awsconn.New(ctx, awsconn.Options{S3Endpoint: s3srv.URL})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := embedded.CreateBuckets(ctx, clients.S3, testenv.Template(t).Buckets()); err != nil {
+				t.Fatal(err)
+			}
+			synth := newSynthDynamo(n)
+			ddbsrv := httptest.NewServer(synth)
+			defer ddbsrv.Close()
+
 			cmd := exec.Command(os.Args[0], "-test.run=^TestExportBenchmarkChild$", "-test.v")
 			cmd.Env = append(os.Environ(), "HAVEN_BENCH_CHILD=1",
-				"HAVEN_BENCH_DYNAMODB="+env.Dynamo.URL, "HAVEN_BENCH_S3="+env.S3.URL, "HAVEN_BENCH_TABLE="+env.Table)
+				"HAVEN_BENCH_DYNAMODB="+ddbsrv.URL, "HAVEN_BENCH_S3="+s3srv.URL, "HAVEN_BENCH_TABLE=HavenTable")
 			out, err := cmd.CombinedOutput()
 			if err != nil {
 				t.Fatalf("child: %v\n%s", err, out)
 			}
+			t.Logf("synthetic DynamoDB served %s", synth.summary())
+			if len(synth.unexpected) > 0 {
+				t.Fatalf("unexpected DynamoDB calls: %q", synth.unexpected)
+			}
+			found := false
 			for _, line := range strings.Split(string(out), "\n") {
-				if strings.HasPrefix(line, "RESULT ") {
-					t.Logf("n=%d %s", n, strings.TrimPrefix(line, "RESULT "))
+				if r, ok := strings.CutPrefix(line, "RESULT "); ok {
+					t.Logf("n=%d %s", n, r)
+					results = append(results, fmt.Sprintf("n=%d %s", n, r))
+					p := peak{n: n}
+					for _, f := range strings.Fields(r) {
+						k, v, _ := strings.Cut(f, "=")
+						switch k {
+						case "peak_heap_inuse_mib":
+							p.heap, _ = strconv.ParseFloat(v, 64)
+						case "vmhwm_mib":
+							p.rss, _ = strconv.ParseFloat(v, 64)
+						}
+					}
+					peaks = append(peaks, p)
+					found = true
 				}
 			}
-		})
-	}
-}
-
-// seedRaw writes n referral items of partner with BatchWriteItem (the
-// embedded server copies the whole table per transaction, so the create
-// transaction would take hours at 100k). The layout is dynamostore's (doc.go);
-// the sealed attributes are filler of a realistic size.
-func seedRaw(t testing.TB, db *dynamodb.Client, table, partner string, n int) {
-	t.Helper()
-	ctx := context.Background()
-	filler := &ddb.AttributeValueMemberB{Value: make([]byte, 300)}
-	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	statuses := []string{"submitted", "eligible", "allocated", "waitlisted", "approved", "arrived", "withdrawn"}
-	s := func(v string) ddb.AttributeValue { return &ddb.AttributeValueMemberS{Value: v} }
-	nv := func(v int) ddb.AttributeValue { return &ddb.AttributeValueMemberN{Value: strconv.Itoa(v)} }
-	var batch []ddb.WriteRequest
-	flush := func() {
-		for len(batch) > 0 {
-			out, err := db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]ddb.WriteRequest{table: batch}})
+			if !found {
+				t.Fatalf("child printed no result:\n%s", out)
+			}
+			bucket := s3store.New(clients.S3, embedded.BucketName("ExportsBucket"))
+			var m export.Manifest
+			b, err := bucket.Get(ctx, export.Prefix(benchPartner, "2026-11-27")+export.ManifestName)
 			if err != nil {
 				t.Fatal(err)
 			}
-			batch = out.UnprocessedItems[table]
+			if err := json.Unmarshal(b, &m); err != nil {
+				t.Fatal(err)
+			}
+			if m.Files[0].Rows != n || m.Files[1].Rows != n {
+				t.Fatalf("manifest rows %d, %d; want %d", m.Files[0].Rows, m.Files[1].Rows, n)
+			}
+			if err := export.Verify(ctx, m, bucket.Open); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	for _, r := range results {
+		t.Log(r)
+	}
+	// The target (issue 5): peak memory of the largest size within 1.2× of
+	// the smallest's.
+	if len(peaks) > 1 {
+		first, last := peaks[0], peaks[len(peaks)-1]
+		hr, rr := last.heap/first.heap, last.rss/first.rss
+		t.Logf("n=%d vs n=%d: peak heap %.2f×, peak RSS %.2f×", last.n, first.n, hr, rr)
+		if hr > 1.2 || rr > 1.2 {
+			t.Errorf("peak memory grows with the number of referrals: heap %.2f×, RSS %.2f× (target ≤ 1.2×)", hr, rr)
 		}
 	}
-	for i := range n {
-		id := fmt.Sprintf("01BENCH%019d", i)
-		at := base.Add(time.Duration(i) * time.Second).Format(time.RFC3339Nano)
-		item := map[string]ddb.AttributeValue{
-			"pk": s("REF#" + id), "sk": s("A"),
-			"gsi1pk": s("PARTNER#" + partner), "gsi1sk": s(at + "#" + id),
-			"gsi2pk": s("REFS"), "gsi2sk": s(at + "#" + id),
-			"id": s(id), "partner": s(partner), "stream": s("hrd"), "partner_reference": s(fmt.Sprintf("%s-2026-%07d", strings.ToUpper(partner), i)),
-			"urgency": s([]string{"normal", "urgent", "emergency"}[i%3]), "status": s(statuses[i%len(statuses)]),
-			"persons": nv(1 + i%5), "period": nv(2026), "created_at": s(at), "updated_at": s(at), "version": nv(1),
-			"consent_given": &ddb.AttributeValueMemberBOOL{Value: true}, "consent_date": s("2026-01-01"),
-			"pii_people": filler, "pii_asylum": filler, "pii_profile": filler, "pii_contact": filler,
-		}
-		batch = append(batch, ddb.WriteRequest{PutRequest: &ddb.PutRequest{Item: item}})
-		if len(batch) == 25 {
-			flush()
-		}
-	}
-	flush()
 }
 
 // TestExportBenchmarkChild is the measured process: it exports the seeded
@@ -122,6 +149,10 @@ func TestExportBenchmarkChild(t *testing.T) {
 	store := dynamostore.New(clients.DynamoDB, os.Getenv("HAVEN_BENCH_TABLE"), nil)
 	bucket := s3store.New(clients.S3, embedded.BucketName("ExportsBucket"))
 
+	// The heap before the export: the test binary, the SDK clients.
+	runtime.GC()
+	var base runtime.MemStats
+	runtime.ReadMemStats(&base)
 	var peakHeap atomic.Uint64
 	stop := make(chan struct{})
 	done := make(chan struct{})
@@ -168,8 +199,8 @@ func TestExportBenchmarkChild(t *testing.T) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}
-	fmt.Printf("RESULT rows=%d seconds=%.1f peak_heap_inuse_mib=%.1f vmhwm_mib=%.1f csv_mib=%.1f jsonl_mib=%.1f\n",
-		rows, elapsed.Seconds(), float64(peakHeap.Load())/(1<<20), float64(vmHWM())/1024,
+	fmt.Printf("RESULT rows=%d seconds=%.1f base_heap_inuse_mib=%.1f peak_heap_inuse_mib=%.1f vmhwm_mib=%.1f csv_mib=%.1f jsonl_mib=%.1f\n",
+		rows, elapsed.Seconds(), float64(base.HeapInuse)/(1<<20), float64(peakHeap.Load())/(1<<20), float64(vmHWM())/1024,
 		float64(m.Files[0].Bytes)/(1<<20), float64(m.Files[1].Bytes)/(1<<20))
 }
 

@@ -1,63 +1,164 @@
 // Package s3store is Haven's S3 adapter: streaming uploads of reports and
-// exports through the SDK's transfer manager, and the reads tests and
-// operators use to check them. It knows nothing of what the files hold.
+// exports, and the reads tests and operators use to check them. It knows
+// nothing of what the files hold.
 package s3store
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
-// Upload buffers. A streamed upload holds at most Threshold bytes while it
-// decides between one PUT and a multipart upload, then (Concurrency+1) parts
-// of PartSize: a fixed bound, whatever the size of the object. 5 MiB is the
-// smallest part S3 accepts. The threshold is low so that every export big
-// enough to matter takes the same (multipart) path and the same memory.
-const (
-	PartSize    = 5 << 20
-	Threshold   = 1 << 20
-	Concurrency = 2
-)
+// PartSize is the size of an upload's buffer, and of every part of a
+// multipart upload but the last: 5 MiB, the smallest part S3 accepts.
+//
+// Memory is fixed, whatever the size of the object: an upload holds one
+// part buffer, fills it from the stream, sends it (one part in flight, the
+// stream waits meanwhile), and fills it again. An object that ends within
+// the first buffer is sent with one PUT from that same buffer, so small and
+// large objects take the same memory. (The SDK's transfer manager was used
+// before; it buffers by the size of the object, up to its first part, and
+// allocates (concurrency + 1) parts afresh for each multipart upload, so its
+// peak depended on the size of the export.)
+const PartSize = 5 << 20
+
+// maxIdleParts is how many part buffers the process keeps for reuse: the
+// partner export uploads two objects at once (CSV and JSON Lines), the
+// daily report one.
+const maxIdleParts = 2
+
+// parts holds the idle part buffers of the process, shared by every Bucket.
+var parts = make(chan []byte, maxIdleParts)
+
+// getPart returns an idle part buffer, or a new one. A new buffer is written
+// once (zeroed) so that its pages are resident from the start: the process's
+// peak memory is then the buffers' full size whether an object fills them or
+// not, the ceiling Lambda's memory setting must allow for anyway, instead of
+// a figure that creeps up with the size of the files.
+func getPart() []byte {
+	select {
+	case b := <-parts:
+		return b
+	default:
+		b := make([]byte, PartSize)
+		clear(b) // memory fresh from the OS is not resident until written
+		return b
+	}
+}
+
+func putPart(b []byte) {
+	select {
+	case parts <- b:
+	default:
+	}
+}
+
+// abortTimeout bounds the abort of a failed multipart upload, which runs
+// even when the upload's context is done.
+const abortTimeout = 30 * time.Second
 
 // Bucket uploads to and reads from one bucket. It is safe for concurrent use.
 type Bucket struct {
 	s3   *s3.Client
-	tm   *transfermanager.Client
 	name string
 }
 
 // New returns a Bucket over the named bucket; the client is shared.
 func New(client *s3.Client, name string) *Bucket {
-	tm := transfermanager.New(client, func(o *transfermanager.Options) {
-		o.PartSizeBytes = PartSize
-		o.MultipartUploadThreshold = Threshold
-		o.Concurrency = Concurrency
-	})
-	return &Bucket{s3: client, tm: tm, name: name}
+	return &Bucket{s3: client, name: name}
 }
 
 // Name is the bucket's name.
 func (b *Bucket) Name() string { return b.name }
 
-// Upload streams body to key, replacing any object there. Encryption is the
-// bucket's default (SSE-KMS with Haven's key in AWS). A failed multipart
-// upload is aborted by the transfer manager; the bucket's lifecycle rule
-// removes any part left behind.
+// Upload streams body to key, replacing any object there: one PUT if body
+// ends within PartSize bytes, otherwise a multipart upload of PartSize
+// parts; each part carries a CRC32 that S3 checks. Encryption is the
+// bucket's default (SSE-KMS with Haven's key in AWS). A multipart upload
+// that fails is aborted, so that no object appears; the bucket's lifecycle
+// rule removes any part an abort could not.
 func (b *Bucket) Upload(ctx context.Context, key, contentType string, body io.Reader) error {
-	_, err := b.tm.UploadObject(ctx, &transfermanager.UploadObjectInput{
-		Bucket: aws.String(b.name), Key: aws.String(key), Body: body,
-		ContentType: aws.String(contentType),
-	})
+	buf := getPart()
+	defer putPart(buf)
+	n, err := io.ReadFull(body, buf)
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		_, err := b.s3.PutObject(ctx, &s3.PutObjectInput{
+			Bucket: aws.String(b.name), Key: aws.String(key), ContentType: aws.String(contentType),
+			Body: bytes.NewReader(buf[:n]), ContentLength: aws.Int64(int64(n)),
+			ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
+		})
+		if err != nil {
+			return fmt.Errorf("upload s3://%s/%s: %w", b.name, key, err)
+		}
+		return nil
+	}
 	if err != nil {
+		return fmt.Errorf("upload s3://%s/%s: read: %w", b.name, key, err)
+	}
+	if err := b.multipart(ctx, key, contentType, body, buf); err != nil {
 		return fmt.Errorf("upload s3://%s/%s: %w", b.name, key, err)
 	}
 	return nil
+}
+
+// multipart uploads buf (a full first part) and the rest of body.
+func (b *Bucket) multipart(ctx context.Context, key, contentType string, body io.Reader, buf []byte) error {
+	created, err := b.s3.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
+		Bucket: aws.String(b.name), Key: aws.String(key), ContentType: aws.String(contentType),
+		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
+	})
+	if err != nil {
+		return err
+	}
+	var done []types.CompletedPart
+	err = func() error {
+		n := len(buf)
+		for num := int32(1); ; num++ {
+			out, err := b.s3.UploadPart(ctx, &s3.UploadPartInput{
+				Bucket: aws.String(b.name), Key: aws.String(key), UploadId: created.UploadId,
+				PartNumber: aws.Int32(num), Body: bytes.NewReader(buf[:n]), ContentLength: aws.Int64(int64(n)),
+				ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
+			})
+			if err != nil {
+				return fmt.Errorf("part %d: %w", num, err)
+			}
+			done = append(done, types.CompletedPart{PartNumber: aws.Int32(num), ETag: out.ETag, ChecksumCRC32: out.ChecksumCRC32})
+			n, err = io.ReadFull(body, buf)
+			switch {
+			case err == io.EOF:
+				return nil
+			case err == io.ErrUnexpectedEOF:
+				// A last, shorter part follows.
+			case err != nil:
+				return fmt.Errorf("read: %w", err)
+			}
+		}
+	}()
+	if err == nil {
+		_, err = b.s3.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+			Bucket: aws.String(b.name), Key: aws.String(key), UploadId: created.UploadId,
+			MultipartUpload: &types.CompletedMultipartUpload{Parts: done},
+		})
+		if err == nil {
+			return nil
+		}
+	}
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
+	defer cancel()
+	if _, aerr := b.s3.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{
+		Bucket: aws.String(b.name), Key: aws.String(key), UploadId: created.UploadId,
+	}); aerr != nil {
+		return errors.Join(err, fmt.Errorf("abort: %w", aerr))
+	}
+	return err
 }
 
 // Get reads a whole object. It is meant for small objects (manifests) and
