@@ -100,6 +100,9 @@ func (s *Store) Move(ctx context.Context, st Step, record Record, now time.Time)
 		}
 		next := cur
 		next.Status, next.Version, next.UpdatedAt = st.To, cur.Version+1, now
+		if st.ArrivedOn != "" {
+			next.ArrivedOn = st.ArrivedOn
+		}
 		if len(st.Reasons) > 0 {
 			next.Reasons = st.Reasons
 		}

@@ -95,7 +95,7 @@ func (s *Store) Periods(ctx context.Context) ([]quota.Period, error) {
 // projection of the scheduled jobs' queries.
 var bareAttributes = []string{
 	"pk", "sk", "id", "partner", "stream", "partner_reference", "urgency", "status",
-	"persons", "period", "reasons", "created_at", "updated_at", "version",
+	"persons", "period", "reasons", "arrived_on", "created_at", "updated_at", "version",
 }
 
 func bareProjection() (string, map[string]string) {

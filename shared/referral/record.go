@@ -14,6 +14,8 @@ type Referral struct {
 	// allocation.
 	Period    int       `json:"period,omitempty"`
 	Reasons   []string  `json:"reasons,omitempty"`
+	// ArrivedOn is the arrival date (YYYY-MM-DD), once arrived.
+	ArrivedOn string `json:"arrived_on,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 	// Version increases with every change; writes are conditional on it so no

@@ -173,8 +173,16 @@ func (b *Builder) Add(r referral.Referral) bool {
 		b.received[c.Month()-1].refs++
 		b.received[c.Month()-1].persons += r.Persons
 	}
-	if u := r.UpdatedAt.In(b.loc); r.Status == referral.Arrived && u.Year() == b.s.Period {
-		b.arrived[u.Month()-1] += r.Persons
+	if r.Status == referral.Arrived {
+		// The recorded arrival date; referrals from before it was recorded
+		// fall back to their last change, which was the arrival.
+		u := r.UpdatedAt.In(b.loc)
+		if d, err := time.Parse("2006-01-02", r.ArrivedOn); err == nil {
+			u = d
+		}
+		if u.Year() == b.s.Period {
+			b.arrived[u.Month()-1] += r.Persons
+		}
 	}
 	return true
 }
