@@ -12,10 +12,10 @@ type Referral struct {
 	Persons int    `json:"persons"`
 	// Period is the quota year the referral holds or waits for; 0 before
 	// allocation.
-	Period    int       `json:"period,omitempty"`
-	Reasons   []string  `json:"reasons,omitempty"`
+	Period  int      `json:"period,omitempty"`
+	Reasons []string `json:"reasons,omitempty"`
 	// ArrivedOn is the arrival date (YYYY-MM-DD), once arrived.
-	ArrivedOn string `json:"arrived_on,omitempty"`
+	ArrivedOn string    `json:"arrived_on,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 	// Version increases with every change; writes are conditional on it so no
