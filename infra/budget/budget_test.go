@@ -74,14 +74,11 @@ type excess struct {
 	why   string
 }
 
-const replayFirst = "replayFirst reads the idempotency record before the move; the transaction already " +
-	"carries it (attribute_not_exists) and could read it only when the move is refused or item 0 fails"
-
 var budgets = map[string]budget{
 	"create-referral":   {0, 1, true, "stream check, reference, referral, event, fingerprint and idempotency record in one transaction"},
 	"get-referral":      {1, 1, false, "the referral; the audited read is the one write"},
 	"list-referrals":    {1, 0, false, "one Query on gsi1"},
-	"referral-history":  {2, 0, false, "access check on the referral, then its events (one Query on the referral's pk could serve both)"},
+	"referral-history":  {1, 0, false, "one Query on the referral's partition: the referral (access check) and its events"},
 	"get-period":        {1, 0, false, "the period"},
 	"put-period":        {2, 1, true, "the period (remaining depends on its capacity and version), the transaction, then the period again for waitlist promotion"},
 	"screen-referral":   {1, 1, true, "the referral (the period delta needs its persons and status), one transaction"},
@@ -93,14 +90,7 @@ var budgets = map[string]budget{
 	"waitlist-sweep":    {2, 0, false, "the periods (Query), then each period (GetItem) before its waitlist (one period, nobody waiting)"},
 }
 
-var excesses = map[string]excess{
-	"screen-referral":   {1, replayFirst},
-	"allocate-referral": {1, replayFirst},
-	"change-family":     {1, replayFirst},
-	"decide-referral":   {1, replayFirst},
-	"record-arrival":    {1, replayFirst},
-	"withdraw-referral": {1, replayFirst},
-}
+var excesses = map[string]excess{}
 
 // TestDynamoDBCallBudget walks a referral through every step with the
 // runtime test's events and checks each step's DynamoDB calls.

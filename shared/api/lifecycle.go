@@ -221,17 +221,20 @@ func (d *Deps) withdrawReferral(ctx context.Context, r *apigw.Request) (apigw.Re
 
 // move runs a lifecycle step for the referral in the path.
 func (d *Deps) move(ctx context.Context, r *apigw.Request, st dynamostore.Step) (apigw.Response, error) {
-	key, replay, err := d.replayFirst(ctx, r)
-	if err != nil || replay != nil {
-		return orReplay(replay, err)
+	key, err := r.IdempotencyKey()
+	if err != nil {
+		return apigw.Response{}, err
 	}
 	now := d.Now()
 	st.ID, st.Partner = r.Event.PathParameters["id"], r.Caller.PartnerScope()
 	st.ActorRole, st.Actor, st.Nonce = string(r.Caller.PrimaryRole()), r.Caller.Subject, d.NewID()
 	var resp apigw.Response
 	res, stored, err := d.Store.Move(ctx, st, d.recorder(r, key, &resp), now)
-	if err != nil || stored != nil {
-		return orReplay(stored, err)
+	if err != nil {
+		return d.replayOnRefusal(ctx, r, key, err)
+	}
+	if stored != nil {
+		return fromReplay(*stored), nil
 	}
 	if res.Unchanged {
 		// Nothing was written (a waitlisted referral that still does not fit).
@@ -244,27 +247,28 @@ func (d *Deps) move(ctx context.Context, r *apigw.Request, st dynamostore.Step) 
 	return resp, nil
 }
 
-// replayFirst answers a retry from its record: the referral has moved on
-// since the first answer, so looking at it first would refuse the retry as
-// an invalid transition.
-func (d *Deps) replayFirst(ctx context.Context, r *apigw.Request) (string, *dynamostore.Replay, error) {
-	key, err := r.IdempotencyKey()
-	if err != nil || key == "" {
-		return key, nil, err
+// replayOnRefusal answers a retry whose first attempt succeeded: the
+// referral has moved on, so the store refuses the move before it reaches the
+// transaction that would have found the idempotency record. Only then is the
+// record read — the first attempt of every step costs no extra read.
+func (d *Deps) replayOnRefusal(ctx context.Context, r *apigw.Request, key string, refusal error) (apigw.Response, error) {
+	switch problem.KindOf(refusal) {
+	case problem.InvalidTransition, problem.QuotaExhausted, problem.Forbidden:
+	default:
+		return apigw.Response{}, refusal
+	}
+	if key == "" {
+		return apigw.Response{}, refusal
 	}
 	hash := d.idem(r, key, apigw.Response{}).Hash
 	resp, found, err := d.Store.Replay(ctx, r.Caller.Scope(), key, hash, d.Now())
-	if err != nil || !found {
-		return key, nil, err
-	}
-	return key, &resp, nil
-}
-
-func orReplay(replay *dynamostore.Replay, err error) (apigw.Response, error) {
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	return fromReplay(*replay), nil
+	if !found {
+		return apigw.Response{}, refusal
+	}
+	return fromReplay(resp), nil
 }
 
 // recorder builds the response from the referral as it will be and the
@@ -309,9 +313,9 @@ func (d *Deps) changeFamily(ctx context.Context, r *apigw.Request) (apigw.Respon
 	if len(members) == 0 {
 		members = nil
 	}
-	key, replay, err := d.replayFirst(ctx, r)
-	if err != nil || replay != nil {
-		return orReplay(replay, err)
+	key, err := r.IdempotencyKey()
+	if err != nil {
+		return apigw.Response{}, err
 	}
 	c := dynamostore.FamilyChange{
 		ID: r.Event.PathParameters["id"], Partner: r.Caller.PartnerScope(), Members: members,
@@ -322,8 +326,11 @@ func (d *Deps) changeFamily(ctx context.Context, r *apigw.Request) (apigw.Respon
 	}
 	var resp apigw.Response
 	res, stored, err := d.Store.ChangeFamily(ctx, c, d.recorder(r, key, &resp), now)
-	if err != nil || stored != nil {
-		return orReplay(stored, err)
+	if err != nil {
+		return d.replayOnRefusal(ctx, r, key, err)
+	}
+	if stored != nil {
+		return fromReplay(*stored), nil
 	}
 	r.Log.Info("family changed", "referral_id", res.Referral.ID, "persons", res.Referral.Persons)
 	if res.Released {

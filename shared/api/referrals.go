@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"sort"
 	"strconv"
 
 	"github.com/haven-hrd/haven/shared/apigw"
@@ -164,20 +163,9 @@ func (d *Deps) referralHistory(ctx context.Context, r *apigw.Request) (apigw.Res
 	default:
 		return apigw.Response{}, problem.Invalid(problem.FieldError{Field: "include", Code: problem.CodeNotAllowed})
 	}
-	if _, err := d.Store.Get(ctx, id, r.Caller.PartnerScope(), dynamostore.Bare); err != nil {
-		return apigw.Response{}, err
-	}
-	evs, err := d.Store.History(ctx, id)
+	_, evs, err := d.Store.HistoryOf(ctx, id, r.Caller.PartnerScope(), withReads)
 	if err != nil {
 		return apigw.Response{}, err
-	}
-	if withReads {
-		reads, err := d.Store.Reads(ctx, id)
-		if err != nil {
-			return apigw.Response{}, err
-		}
-		evs = append(evs, reads...)
-		sort.SliceStable(evs, func(i, j int) bool { return evs[i].At.Before(evs[j].At) })
 	}
 	items := make([]historyItem, 0, len(evs))
 	for _, e := range evs {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -329,6 +330,66 @@ func validID(id string) bool {
 	return true
 }
 
+// HistoryOf returns a referral (Bare) and its state changes, oldest first —
+// with reads of the full referral too when withReads — in one Query of the
+// referral's partition. Another partner's referral is NotFound.
+func (s *Store) HistoryOf(ctx context.Context, id, partner string, withReads bool) (referral.Referral, []referral.Event, error) {
+	if !validID(id) {
+		return referral.Referral{}, nil, problem.New(problem.NotFound)
+	}
+	in := &dynamodb.QueryInput{
+		TableName:              aws.String(s.table),
+		KeyConditionExpression: aws.String("pk = :pk AND sk < :reads"),
+		ExpressionAttributeValues: map[string]ddb.AttributeValue{
+			":pk": str(refPK(id)), ":reads": str("READ#"),
+		},
+		ConsistentRead: aws.Bool(true),
+	}
+	if withReads {
+		in.KeyConditionExpression = aws.String("pk = :pk")
+		in.ExpressionAttributeValues = map[string]ddb.AttributeValue{":pk": str(refPK(id))}
+	}
+	var (
+		ref   referral.Referral
+		found bool
+		evs   []referral.Event
+	)
+	p := dynamodb.NewQueryPaginator(s.db, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return referral.Referral{}, nil, classify(err)
+		}
+		for _, raw := range page.Items {
+			sk, _ := raw[attrSK].(*ddb.AttributeValueMemberS)
+			if sk != nil && sk.Value == skMain {
+				var it referralItem
+				if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+					return referral.Referral{}, nil, problem.Wrap(problem.Internal, err)
+				}
+				if partner != "" && it.Partner != partner {
+					return referral.Referral{}, nil, problem.New(problem.NotFound)
+				}
+				if ref, err = s.fromItem(it, Bare); err != nil {
+					return referral.Referral{}, nil, problem.Wrap(problem.Internal, err)
+				}
+				found = true
+				continue
+			}
+			e, err := decodeEvent(raw)
+			if err != nil {
+				return referral.Referral{}, nil, err
+			}
+			evs = append(evs, e)
+		}
+	}
+	if !found {
+		return referral.Referral{}, nil, problem.New(problem.NotFound)
+	}
+	sort.SliceStable(evs, func(i, j int) bool { return evs[i].At.Before(evs[j].At) })
+	return ref, evs, nil
+}
+
 // History returns a referral's state changes, oldest first.
 func (s *Store) History(ctx context.Context, id string) ([]referral.Event, error) {
 	return s.events(ctx, refPK(id), "EV#")
@@ -355,21 +416,29 @@ func (s *Store) events(ctx context.Context, pk, prefix string) ([]referral.Event
 			return nil, classify(err)
 		}
 		for _, raw := range page.Items {
-			var it eventItem
-			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-				return nil, problem.Wrap(problem.Internal, err)
-			}
-			at, err := time.Parse(time.RFC3339Nano, it.At)
+			e, err := decodeEvent(raw)
 			if err != nil {
-				return nil, problem.Wrap(problem.Internal, err)
+				return nil, err
 			}
-			out = append(out, referral.Event{
-				At: at, Action: it.Action, FromStatus: referral.Status(it.FromStatus), ToStatus: referral.Status(it.ToStatus),
-				PersonsDelta: it.PersonsDelta, ActorRole: it.ActorRole, Actor: it.Actor,
-			})
+			out = append(out, e)
 		}
 	}
 	return out, nil
+}
+
+func decodeEvent(raw map[string]ddb.AttributeValue) (referral.Event, error) {
+	var it eventItem
+	if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+		return referral.Event{}, problem.Wrap(problem.Internal, err)
+	}
+	at, err := time.Parse(time.RFC3339Nano, it.At)
+	if err != nil {
+		return referral.Event{}, problem.Wrap(problem.Internal, err)
+	}
+	return referral.Event{
+		At: at, Action: it.Action, FromStatus: referral.Status(it.FromStatus), ToStatus: referral.Status(it.ToStatus),
+		PersonsDelta: it.PersonsDelta, ActorRole: it.ActorRole, Actor: it.Actor,
+	}, nil
 }
 
 // RecordRead appends a read of a full referral to its audit trail. A read
