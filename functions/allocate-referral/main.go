@@ -1,6 +1,9 @@
 // Command allocate-referral is the Lambda function of that step; see template.yaml.
 package main
 
-import "github.com/haven-hrd/haven/shared/lambdamain"
+import (
+	"github.com/haven-hrd/haven/shared/api"
+	"github.com/haven-hrd/haven/shared/lambdamain"
+)
 
-func main() { lambdamain.Run("allocate-referral") }
+func main() { lambdamain.Run(api.AllocateReferral) }

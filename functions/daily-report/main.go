@@ -1,6 +1,9 @@
 // Command daily-report is the Lambda function of that step; see template.yaml.
 package main
 
-import "github.com/haven-hrd/haven/shared/lambdamain"
+import (
+	"github.com/haven-hrd/haven/shared/jobs"
+	"github.com/haven-hrd/haven/shared/lambdamain"
+)
 
-func main() { lambdamain.Run("daily-report") }
+func main() { lambdamain.Run(jobs.DailyReport) }

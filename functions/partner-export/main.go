@@ -1,6 +1,9 @@
 // Command partner-export is the Lambda function of that step; see template.yaml.
 package main
 
-import "github.com/haven-hrd/haven/shared/lambdamain"
+import (
+	"github.com/haven-hrd/haven/shared/jobs"
+	"github.com/haven-hrd/haven/shared/lambdamain"
+)
 
-func main() { lambdamain.Run("partner-export") }
+func main() { lambdamain.Run(jobs.PartnerExport) }

@@ -1,6 +1,9 @@
 // Command referral-history is the Lambda function of that step; see template.yaml.
 package main
 
-import "github.com/haven-hrd/haven/shared/lambdamain"
+import (
+	"github.com/haven-hrd/haven/shared/api"
+	"github.com/haven-hrd/haven/shared/lambdamain"
+)
 
-func main() { lambdamain.Run("referral-history") }
+func main() { lambdamain.Run(api.ReferralHistory) }

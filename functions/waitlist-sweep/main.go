@@ -1,6 +1,9 @@
 // Command waitlist-sweep is the Lambda function of that step; see template.yaml.
 package main
 
-import "github.com/haven-hrd/haven/shared/lambdamain"
+import (
+	"github.com/haven-hrd/haven/shared/api"
+	"github.com/haven-hrd/haven/shared/lambdamain"
+)
 
-func main() { lambdamain.Run("waitlist-sweep") }
+func main() { lambdamain.Run(api.WaitlistSweep) }

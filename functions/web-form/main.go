@@ -1,6 +1,9 @@
 // Command web-form is the Lambda function of the referral web form; see template.yaml.
 package main
 
-import "github.com/haven-hrd/haven/shared/lambdamain"
+import (
+	"github.com/haven-hrd/haven/shared/lambdamain"
+	"github.com/haven-hrd/haven/shared/webform"
+)
 
-func main() { lambdamain.Run("web-form") }
+func main() { lambdamain.Run(webform.Step) }

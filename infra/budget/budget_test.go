@@ -20,8 +20,8 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/haven-hrd/haven/infra/testenv"
-	"github.com/haven-hrd/haven/shared/api"
 	"github.com/haven-hrd/haven/shared/dynamostore"
+	"github.com/haven-hrd/haven/shared/steps"
 )
 
 // counter counts DynamoDB API calls by operation. It sits in the Initialize
@@ -128,7 +128,7 @@ func TestDynamoDBCallBudget(t *testing.T) {
 	run := func(dir string, payload []byte) []byte {
 		t.Helper()
 		c.take()
-		out, err := lambda.NewHandler(api.Steps[dir](deps)).Invoke(context.Background(), payload)
+		out, err := lambda.NewHandler(steps.ByDir[dir](deps)).Invoke(context.Background(), payload)
 		if err != nil {
 			t.Fatalf("%s: %v", dir, err)
 		}

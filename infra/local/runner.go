@@ -21,11 +21,12 @@ import (
 
 	"github.com/haven-hrd/haven/infra/embedded"
 	"github.com/haven-hrd/haven/infra/samtemplate"
-	"github.com/haven-hrd/haven/shared/api"
 	"github.com/haven-hrd/haven/shared/awsconn"
 	"github.com/haven-hrd/haven/shared/dynamostore"
 	"github.com/haven-hrd/haven/shared/lambdamain"
+	"github.com/haven-hrd/haven/shared/s3store"
 	"github.com/haven-hrd/haven/shared/seal"
+	"github.com/haven-hrd/haven/shared/steps"
 )
 
 // Config is the runner's command line.
@@ -105,7 +106,7 @@ func Start(ctx context.Context, cfg Config) (r *Runner, err error) {
 	if err := embedded.CreateTables(ctx, clients.DynamoDB, tables); err != nil {
 		return r, err
 	}
-	if err := embedded.CreateBuckets(ctx, clients.S3, tpl.Buckets()); err != nil {
+	if err := embedded.CreateBuckets(ctx, s3store.NewClient(clients.Config, r.S3URL), tpl.Buckets()); err != nil {
 		return r, err
 	}
 	if r.dynamo != nil {
@@ -164,13 +165,14 @@ func Start(ctx context.Context, cfg Config) (r *Runner, err error) {
 			SessionKey: sessionKey, DevSignIn: true,
 		}
 		names = claimNames{Role: orDefault(le.ClaimRole, "custom:role"), Partner: orDefault(le.ClaimPartner, "custom:partner")}
-		if _, ok := api.Steps[fn.CodeDir]; !ok {
+		construct, ok := steps.ByDir[fn.CodeDir]
+		if !ok {
 			// A function in the template with no code yet: say so loudly
 			// and serve the rest (a test fails the build for this).
 			fmt.Fprintf(os.Stderr, "warning: %s (functions/%s) has no registered step; its routes are not served\n", fn.LogicalID, fn.CodeDir)
 			continue
 		}
-		h, err := lambdamain.Handler(ctx, fn.CodeDir, le, cfg.Log.With("function", fn.LogicalID))
+		h, err := lambdamain.Handler(ctx, construct, le, cfg.Log.With("function", fn.LogicalID))
 		if err != nil {
 			return r, fmt.Errorf("function %s: %w", fn.LogicalID, err)
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/haven-hrd/haven/shared/awsconn"
 	"github.com/haven-hrd/haven/shared/dynamostore"
 	"github.com/haven-hrd/haven/shared/quota"
+	"github.com/haven-hrd/haven/shared/s3store"
 	"github.com/haven-hrd/haven/shared/seal"
 )
 
@@ -69,7 +70,7 @@ func (s *Stack) seed(ctx context.Context, capacity int) error {
 	if err := embedded.CreateTables(ctx, clients.DynamoDB, tables); err != nil {
 		return err
 	}
-	if err := embedded.CreateBuckets(ctx, clients.S3, s.Template.Buckets()); err != nil {
+	if err := embedded.CreateBuckets(ctx, s3store.NewClient(clients.Config, s.S3.URL), s.Template.Buckets()); err != nil {
 		return err
 	}
 	// The functions open this keyset file; create it once here rather than

@@ -27,6 +27,7 @@ import (
 	"github.com/haven-hrd/haven/shared/cursor"
 	"github.com/haven-hrd/haven/shared/dynamostore"
 	"github.com/haven-hrd/haven/shared/quota"
+	"github.com/haven-hrd/haven/shared/s3store"
 	"github.com/haven-hrd/haven/shared/seal"
 )
 
@@ -132,7 +133,7 @@ func New(t testing.TB, o Options) *Env {
 		t.Fatal(err)
 	}
 	if o.S3 {
-		if err := embedded.CreateBuckets(ctx, clients.S3, Template(t).Buckets()); err != nil {
+		if err := embedded.CreateBuckets(ctx, s3store.NewClient(clients.Config, s3URL), Template(t).Buckets()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -181,7 +182,10 @@ func (e *Env) Deps(w io.Writer, now func() time.Time) *api.Deps {
 		Log: slog.New(slog.NewJSONHandler(w, nil)), Claims: apigw.DefaultClaims, Now: now,
 	}
 	if e.Clients != nil {
-		d.S3 = e.Clients.S3
+		d.AWS = e.Clients.Config
+		if e.S3 != nil {
+			d.S3Endpoint = e.S3.URL
+		}
 		d.ReportsBucket = embedded.BucketName("ReportsBucket")
 		d.ExportsBucket = embedded.BucketName("ExportsBucket")
 	}

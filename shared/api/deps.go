@@ -5,13 +5,12 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/oklog/ulid/v2"
 
 	"github.com/haven-hrd/haven/shared/apigw"
 	"github.com/haven-hrd/haven/shared/dynamostore"
 	"github.com/haven-hrd/haven/shared/problem"
-	"github.com/haven-hrd/haven/shared/webform"
 )
 
 // Fingerprinter computes the keyed hash that flags a defender referred twice.
@@ -26,12 +25,21 @@ type Cursors interface {
 }
 
 // Deps is everything a step needs, built once per process by main (or the
-// local runner, or a test).
+// local runner, or a test). It names no SDK client but DynamoDB's (inside
+// Store) and no type of the web form, so that a binary linking api links
+// neither S3 nor html/template: the scheduled jobs (shared/jobs) build their
+// S3 client from AWS and S3Endpoint, the web form (shared/webform.Step) its
+// configuration from Web.
 type Deps struct {
 	Store   *dynamostore.Store
 	Finger  Fingerprinter
 	Cursors Cursors
-	S3      *s3.Client
+	// AWS is the SDK configuration the process loaded (region, credentials,
+	// retries), for the clients a step builds itself.
+	AWS aws.Config
+	// S3Endpoint is the S3 endpoint of the embedded server (path-style);
+	// empty means the real S3.
+	S3Endpoint string
 	// ReportsBucket and ExportsBucket are bucket names.
 	ReportsBucket string
 	ExportsBucket string
@@ -42,7 +50,7 @@ type Deps struct {
 	// NewID returns a new opaque, time-ordered id.
 	NewID func() string
 	// Web configures the web-form function (session key, sign-in).
-	Web webform.Config
+	Web WebConfig
 	// Promote allocates waitlisted referrals of a period that now fit.
 	Promote func(ctx context.Context, stream string, year int) error
 }
@@ -71,29 +79,23 @@ func (d *Deps) http(step apigw.Step) any {
 	return apigw.Wrap(apigw.Options{Log: d.Log, Claims: d.Claims}, step)
 }
 
-func (d *Deps) public(step apigw.Step) any {
+// Public wraps a step whose routes have no JWT authorizer (the web form),
+// ready for lambda.Start or lambda.NewHandler.
+func (d *Deps) Public(step apigw.Step) any {
 	return apigw.Wrap(apigw.Options{Log: d.Log, Claims: d.Claims, Public: true}, step)
 }
 
-// Steps maps a function's code directory (functions/<dir> in template.yaml)
-// to its handler, ready for lambda.Start or lambda.NewHandler.
-var Steps = map[string]func(d *Deps) any{
-	"create-referral":   func(d *Deps) any { return d.http(d.createReferral) },
-	"web-form":          func(d *Deps) any { return d.webForm() },
-	"get-referral":      func(d *Deps) any { return d.http(d.getReferral) },
-	"list-referrals":    func(d *Deps) any { return d.http(d.listReferrals) },
-	"referral-history":  func(d *Deps) any { return d.http(d.referralHistory) },
-	"get-period":        func(d *Deps) any { return d.http(d.getPeriod) },
-	"put-period":        func(d *Deps) any { return d.http(d.putPeriod) },
-	"screen-referral":   func(d *Deps) any { return d.http(d.screenReferral) },
-	"allocate-referral": func(d *Deps) any { return d.http(d.allocateReferral) },
-	"decide-referral":   func(d *Deps) any { return d.http(d.decideReferral) },
-	"record-arrival":    func(d *Deps) any { return d.http(d.recordArrival) },
-	"withdraw-referral": func(d *Deps) any { return d.http(d.withdrawReferral) },
-	"change-family":     func(d *Deps) any { return d.http(d.changeFamily) },
-	"waitlist-sweep":    func(d *Deps) any { return d.sweep },
-	"daily-report":      func(d *Deps) any { return d.dailyReport },
-	"partner-export":    func(d *Deps) any { return d.partnerExport },
+// WebConfig configures the web-form function. It holds plain values only:
+// shared/webform.Step turns it into the form's own configuration.
+type WebConfig struct {
+	// SessionKey seals session cookies and keys CSRF tokens (SESSION_KEY).
+	SessionKey []byte
+	// DevSignIn enables the development sign-in (local runner only).
+	DevSignIn bool
+	// OIDCIssuer and OIDCClientID name the identity provider used in AWS
+	// (OIDC_ISSUER, OIDC_CLIENT_ID).
+	OIDCIssuer   string
+	OIDCClientID string
 }
 
 // afterRelease runs after spaces may have come back to a period: waitlisted

@@ -1,6 +1,9 @@
 // Package api holds Haven's steps: one handler per Lambda function, each
 // parsing its request, calling the domain and the store, and mapping the
-// result. Steps is the registry that both the Lambda binaries
-// (functions/<dir>) and the local runner use, keyed by the function's code
-// directory in template.yaml, so a route is declared once, in the template.
+// result. Each step has an exported constructor (CreateReferral, GetPeriod,
+// ...) that its functions/<dir>/main.go names, so a binary links its own step
+// only; shared/steps maps the template's code directories to the
+// constructors for the local runner and the tests. The scheduled report and
+// export live in shared/jobs and the web form's step in shared/webform, so
+// that api imports neither S3 nor html/template.
 package api

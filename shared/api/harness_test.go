@@ -16,6 +16,7 @@ import (
 
 	"github.com/haven-hrd/haven/infra/testenv"
 	"github.com/haven-hrd/haven/shared/api"
+	"github.com/haven-hrd/haven/shared/steps"
 )
 
 // today is the fixed clock of handler tests.
@@ -124,7 +125,7 @@ func (h *harness) build(r req) events.APIGatewayV2HTTPRequest {
 // call runs the step of dir with ev, as Lambda would (JSON in, JSON out).
 func (h *harness) call(dir string, ev events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
 	h.t.Helper()
-	step, ok := api.Steps[dir]
+	step, ok := steps.ByDir[dir]
 	if !ok {
 		h.t.Fatalf("no step %q", dir)
 	}

@@ -355,7 +355,7 @@ func TestWaitlistSweep(t *testing.T) {
 	}
 	ev := events.EventBridgeEvent{Version: "0", ID: "sweep-1", DetailType: "Scheduled Event", Source: "aws.scheduler", Detail: json.RawMessage(`{}`)}
 	payload, _ := json.Marshal(ev)
-	out, err := lambda.NewHandler(api_Steps("waitlist-sweep")(h.deps)).Invoke(context.Background(), payload)
+	out, err := lambda.NewHandler(api.WaitlistSweep(h.deps)).Invoke(context.Background(), payload)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -371,5 +371,3 @@ func TestWaitlistSweep(t *testing.T) {
 		t.Errorf("period after sweep: %v", pv)
 	}
 }
-
-func api_Steps(dir string) func(*api.Deps) any { return api.Steps[dir] }

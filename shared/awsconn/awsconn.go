@@ -9,14 +9,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
 // Options say where the clients connect. Empty endpoints mean the real AWS
 // services with the default credential chain (Lambda's role).
 type Options struct {
 	DynamoDBEndpoint string
-	S3Endpoint       string
+	// S3Endpoint only marks the run as local (fixed credentials, fixed
+	// region): this package builds no S3 client, so that a binary importing
+	// it does not link the S3 SDK. shared/s3store.NewClient builds one from
+	// Clients.Config and the same endpoint.
+	S3Endpoint string
 	// MaxAttempts bounds SDK retries; 0 keeps the SDK default (3). Tests of
 	// failure handling set 1 so an emulated outage surfaces at once.
 	MaxAttempts int
@@ -25,8 +28,8 @@ type Options struct {
 // Clients are the SDK clients one process shares.
 type Clients struct {
 	DynamoDB *dynamodb.Client
-	S3       *s3.Client
-	Config   aws.Config
+	// Config is the loaded configuration, for the other clients (KMS, S3).
+	Config aws.Config
 }
 
 // New loads configuration without any network call (credentials resolve
@@ -59,11 +62,5 @@ func New(ctx context.Context, o Options) (*Clients, error) {
 			op.DisableValidateResponseChecksum = true
 		}
 	})
-	s3c := s3.NewFromConfig(cfg, func(op *s3.Options) {
-		if o.S3Endpoint != "" {
-			op.BaseEndpoint = aws.String(o.S3Endpoint)
-			op.UsePathStyle = true
-		}
-	})
-	return &Clients{DynamoDB: db, S3: s3c, Config: cfg}, nil
+	return &Clients{DynamoDB: db, Config: cfg}, nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/haven-hrd/haven/shared/awsconn"
 	"github.com/haven-hrd/haven/shared/dynamostore"
 	"github.com/haven-hrd/haven/shared/export"
+	"github.com/haven-hrd/haven/shared/jobs"
 	"github.com/haven-hrd/haven/shared/s3store"
 )
 
@@ -62,7 +63,7 @@ func TestExportBenchmark(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := embedded.CreateBuckets(ctx, clients.S3, testenv.Template(t).Buckets()); err != nil {
+			if err := embedded.CreateBuckets(ctx, s3store.NewClient(clients.Config, s3srv.URL), testenv.Template(t).Buckets()); err != nil {
 				t.Fatal(err)
 			}
 			synth := newSynthDynamo(n)
@@ -102,7 +103,7 @@ func TestExportBenchmark(t *testing.T) {
 			if !found {
 				t.Fatalf("child printed no result:\n%s", out)
 			}
-			bucket := s3store.New(clients.S3, embedded.BucketName("ExportsBucket"))
+			bucket := s3store.New(s3store.NewClient(clients.Config, os.Getenv("HAVEN_BENCH_S3")), embedded.BucketName("ExportsBucket"))
 			var m export.Manifest
 			b, err := bucket.Get(ctx, export.Prefix(benchPartner, "2026-11-27")+export.ManifestName)
 			if err != nil {
@@ -147,7 +148,7 @@ func TestExportBenchmarkChild(t *testing.T) {
 	}
 	// No sealer: the export reads nothing sealed, and would fail if it tried.
 	store := dynamostore.New(clients.DynamoDB, os.Getenv("HAVEN_BENCH_TABLE"), nil)
-	bucket := s3store.New(clients.S3, embedded.BucketName("ExportsBucket"))
+	bucket := s3store.New(s3store.NewClient(clients.Config, os.Getenv("HAVEN_BENCH_S3")), embedded.BucketName("ExportsBucket"))
 
 	// The heap before the export: the test binary, the SDK clients.
 	runtime.GC()
@@ -174,7 +175,7 @@ func TestExportBenchmarkChild(t *testing.T) {
 		}
 	}()
 	start := time.Now()
-	deps := &api.Deps{Store: store, S3: clients.S3, ExportsBucket: bucket.Name(), Now: func() time.Time { return time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC) }}
+	deps := &api.Deps{Store: store, AWS: clients.Config, S3Endpoint: os.Getenv("HAVEN_BENCH_S3"), ExportsBucket: bucket.Name(), Now: func() time.Time { return time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC) }}
 	deps.WithDefaults()
 	out, err := lambdaInvoke(deps)
 	elapsed := time.Since(start)
@@ -183,7 +184,7 @@ func TestExportBenchmarkChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var res api.ExportResult
+	var res jobs.ExportResult
 	if err := json.Unmarshal(out, &res); err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +206,7 @@ func TestExportBenchmarkChild(t *testing.T) {
 }
 
 func lambdaInvoke(deps *api.Deps) ([]byte, error) {
-	h := api.Steps["partner-export"](deps)
+	h := jobs.PartnerExport(deps)
 	payload, err := os.ReadFile("testdata/scheduled-event.json")
 	if err != nil {
 		return nil, err

@@ -17,8 +17,10 @@ import (
 	"github.com/haven-hrd/haven/shared/api"
 	"github.com/haven-hrd/haven/shared/dynamostore"
 	"github.com/haven-hrd/haven/shared/export"
+	"github.com/haven-hrd/haven/shared/jobs"
 	"github.com/haven-hrd/haven/shared/referral"
 	"github.com/haven-hrd/haven/shared/s3store"
+	"github.com/haven-hrd/haven/shared/steps"
 )
 
 // The fixed clock: 03:00 in Toronto on 27 November 2026.
@@ -83,7 +85,7 @@ func invoke(t testing.TB, deps *api.Deps, dir string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := lambda.NewHandler(api.Steps[dir](deps)).Invoke(context.Background(), payload)
+	out, err := lambda.NewHandler(steps.ByDir[dir](deps)).Invoke(context.Background(), payload)
 	if err != nil {
 		t.Fatalf("%s: %v", dir, err)
 	}
@@ -113,17 +115,17 @@ func setup(t *testing.T) (*api.Deps, *s3store.Bucket) {
 	env := testenv.New(t, testenv.Options{S3: true})
 	seed(t, env)
 	deps := env.Deps(nil, func() time.Time { return now })
-	return deps, s3store.New(deps.S3, deps.ExportsBucket)
+	return deps, s3store.New(jobs.S3Client(deps), deps.ExportsBucket)
 }
 
 func TestExportEndToEnd(t *testing.T) {
 	deps, bucket := setup(t)
 	out := invoke(t, deps, "partner-export")
-	var res api.ExportResult
+	var res jobs.ExportResult
 	if err := json.Unmarshal(out, &res); err != nil {
 		t.Fatal(err)
 	}
-	wantRes := api.ExportResult{Date: "2026-11-27", Partners: []api.ExportPartner{
+	wantRes := jobs.ExportResult{Date: "2026-11-27", Partners: []jobs.ExportPartner{
 		{Partner: "front-line-defenders", Rows: 2, Manifest: "front-line-defenders/2026-11-27/manifest.json"},
 		{Partner: "protectdefenders-eu", Rows: 0, Manifest: "protectdefenders-eu/2026-11-27/manifest.json"},
 		{Partner: "unhcr", Rows: 3, Manifest: "unhcr/2026-11-27/manifest.json"},
@@ -235,7 +237,7 @@ func TestReportEndToEnd(t *testing.T) {
 	env.SetCapacity(t, "hrd-temporary", 2026, 100)
 	deps := env.Deps(nil, func() time.Time { return now })
 	out := invoke(t, deps, "daily-report")
-	var res api.ReportResult
+	var res jobs.ReportResult
 	if err := json.Unmarshal(out, &res); err != nil {
 		t.Fatal(err)
 	}
@@ -245,10 +247,10 @@ func TestReportEndToEnd(t *testing.T) {
 			want = append(want, p+f)
 		}
 	}
-	if diff := cmp.Diff(api.ReportResult{Date: "2026-11-27", Keys: want, Scanned: len(fixtures)}, res); diff != "" {
+	if diff := cmp.Diff(jobs.ReportResult{Date: "2026-11-27", Keys: want, Scanned: len(fixtures)}, res); diff != "" {
 		t.Errorf("result (-want +got):\n%s", diff)
 	}
-	objs := objects(t, s3store.New(deps.S3, deps.ReportsBucket))
+	objs := objects(t, s3store.New(jobs.S3Client(deps), deps.ReportsBucket))
 	if len(objs) != len(want) {
 		t.Errorf("%d objects, want %d", len(objs), len(want))
 	}
@@ -264,7 +266,7 @@ func TestReportEndToEnd(t *testing.T) {
 	}
 	// Twice: same objects.
 	invoke(t, deps, "daily-report")
-	if diff := cmp.Diff(objs, objects(t, s3store.New(deps.S3, deps.ReportsBucket))); diff != "" {
+	if diff := cmp.Diff(objs, objects(t, s3store.New(jobs.S3Client(deps), deps.ReportsBucket))); diff != "" {
 		t.Errorf("re-run differs:\n%s", diff)
 	}
 }

@@ -18,7 +18,6 @@ import (
 	"github.com/haven-hrd/haven/shared/dynamostore"
 	"github.com/haven-hrd/haven/shared/problem"
 	"github.com/haven-hrd/haven/shared/seal"
-	"github.com/haven-hrd/haven/shared/webform"
 )
 
 // Env is the configuration a function reads; each name is set in
@@ -58,28 +57,31 @@ func FromEnviron() Env {
 	}
 }
 
-// Run starts the step registered for dir. It never returns.
-func Run(dir string) {
+// Run starts the handler construct builds (a step constructor such as
+// api.GetPeriod, jobs.DailyReport or webform.Step). It never returns. Each
+// functions/<dir>/main.go names its own constructor, so its binary links
+// that step only.
+func Run(construct func(*api.Deps) any) {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	h, err := Handler(context.Background(), dir, FromEnviron(), log)
+	h, err := Handler(context.Background(), construct, FromEnviron(), log)
 	if err != nil {
-		log.Error("cannot start", "function", dir, "error", err.Error())
+		log.Error("cannot start", "function", os.Getenv("AWS_LAMBDA_FUNCTION_NAME"), "error", err.Error())
 		os.Exit(1)
 	}
 	lambda.Start(h)
 }
 
-// Handler builds the handler of dir from env.
-func Handler(ctx context.Context, dir string, env Env, log *slog.Logger) (any, error) {
-	step, ok := api.Steps[dir]
-	if !ok {
-		return nil, fmt.Errorf("no step registered for %q", dir)
+// Handler builds the handler of construct from env (the local runner calls
+// it with the constructor shared/steps maps the function's directory to).
+func Handler(ctx context.Context, construct func(*api.Deps) any, env Env, log *slog.Logger) (any, error) {
+	if construct == nil {
+		return nil, fmt.Errorf("no step constructor")
 	}
 	deps, err := Deps(ctx, env, log, awsconn.Options{DynamoDBEndpoint: env.DynamoDBEndpoint, S3Endpoint: env.S3Endpoint})
 	if err != nil {
 		return nil, err
 	}
-	return step(deps), nil
+	return construct(deps), nil
 }
 
 // Deps wires the clients and keys described by env.
@@ -107,14 +109,15 @@ func Deps(ctx context.Context, env Env, log *slog.Logger, conn awsconn.Options) 
 		Store:         dynamostore.New(clients.DynamoDB, env.Table, sealer),
 		Finger:        sealer,
 		Cursors:       cursors(env.CursorKey, sealer),
-		S3:            clients.S3,
+		AWS:           clients.Config,
+		S3Endpoint:    env.S3Endpoint,
 		ReportsBucket: env.ReportsBucket,
 		ExportsBucket: env.ExportsBucket,
 		Log:           log,
 		Claims:        apigw.ClaimNames{Role: env.ClaimRole, Partner: env.ClaimPartner},
-		Web: webform.Config{
+		Web: api.WebConfig{
 			SessionKey: []byte(env.SessionKey), DevSignIn: env.DevSignIn,
-			OIDC: webform.OIDC{Issuer: env.OIDCIssuer, ClientID: env.OIDCClientID},
+			OIDCIssuer: env.OIDCIssuer, OIDCClientID: env.OIDCClientID,
 		},
 	}
 	if d.Claims.Role == "" {

@@ -71,6 +71,18 @@ type Bucket struct {
 	name string
 }
 
+// NewClient builds the S3 client of cfg without any network call. A
+// non-empty endpoint is the embedded server of the local runner and the
+// tests, addressed path-style; empty means the real S3.
+func NewClient(cfg aws.Config, endpoint string) *s3.Client {
+	return s3.NewFromConfig(cfg, func(op *s3.Options) {
+		if endpoint != "" {
+			op.BaseEndpoint = aws.String(endpoint)
+			op.UsePathStyle = true
+		}
+	})
+}
+
 // New returns a Bucket over the named bucket; the client is shared.
 func New(client *s3.Client, name string) *Bucket {
 	return &Bucket{s3: client, name: name}

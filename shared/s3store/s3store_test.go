@@ -30,10 +30,11 @@ func bucket(t *testing.T) (*s3store.Bucket, *s3.Client) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := embedded.CreateBuckets(context.Background(), clients.S3, []string{"Test"}); err != nil {
+	if err := embedded.CreateBuckets(context.Background(), s3store.NewClient(clients.Config, srv.URL), []string{"Test"}); err != nil {
 		t.Fatal(err)
 	}
-	return s3store.New(clients.S3, "test"), clients.S3
+	c := s3store.NewClient(clients.Config, srv.URL)
+	return s3store.New(c, "test"), c
 }
 
 // onlyReader hides bytes.Reader's Seek and WriteTo: the upload sees a stream,

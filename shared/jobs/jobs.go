@@ -1,4 +1,4 @@
-package api
+package jobs
 
 import (
 	"bytes"
@@ -13,7 +13,9 @@ import (
 	_ "time/tzdata"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/haven-hrd/haven/shared/api"
 	"github.com/haven-hrd/haven/shared/dynamostore"
 	"github.com/haven-hrd/haven/shared/export"
 	"github.com/haven-hrd/haven/shared/referral"
@@ -48,9 +50,36 @@ type ExportPartner struct {
 	Manifest string `json:"manifest"`
 }
 
+// DailyReport is the daily-report function: reports of every stream and
+// period in the reports bucket.
+func DailyReport(d *api.Deps) any {
+	j := &job{Deps: d, s3: S3Client(d)}
+	return j.dailyReport
+}
+
+// PartnerExport is the partner-export function: each partner's referrals in
+// the exports bucket.
+func PartnerExport(d *api.Deps) any {
+	j := &job{Deps: d, s3: S3Client(d)}
+	return j.partnerExport
+}
+
+// S3Client is the S3 client of d's configuration: path-style on the embedded
+// server when d.S3Endpoint is set, the real S3 otherwise. Building it makes
+// no network call.
+func S3Client(d *api.Deps) *s3.Client {
+	return s3store.NewClient(d.AWS, d.S3Endpoint)
+}
+
+// job is one scheduled function's dependencies.
+type job struct {
+	*api.Deps
+	s3 *s3.Client
+}
+
 // today is the date in Toronto, from the injected clock; the event's time is
 // ignored so that a retried or late event writes the day it runs.
-func (d *Deps) today() (string, error) {
+func (d *job) today() (string, error) {
 	loc, err := time.LoadLocation(ScheduleZone)
 	if err != nil {
 		return "", err
@@ -62,7 +91,7 @@ func (d *Deps) today() (string, error) {
 // .html under reports/<stream>/<period>/<date>/. Counters come from the
 // period items; status, urgency and month counts from one pass over the
 // referrals, read bare (nothing unsealed).
-func (d *Deps) dailyReport(ctx context.Context, _ events.EventBridgeEvent) (ReportResult, error) {
+func (d *job) dailyReport(ctx context.Context, _ events.EventBridgeEvent) (ReportResult, error) {
 	loc, err := time.LoadLocation(ScheduleZone)
 	if err != nil {
 		return ReportResult{}, err
@@ -109,7 +138,7 @@ func (d *Deps) dailyReport(ctx context.Context, _ events.EventBridgeEvent) (Repo
 			d.Log.InfoContext(ctx, "report progress", "rows_done", res.Scanned)
 		}
 	}
-	bucket := s3store.New(d.S3, d.ReportsBucket)
+	bucket := s3store.New(d.s3, d.ReportsBucket)
 	now := d.Now()
 	for _, p := range periods {
 		s := builders[pk{p.Stream, p.Year}].Summary(day, now)
@@ -140,7 +169,7 @@ func (d *Deps) dailyReport(ctx context.Context, _ events.EventBridgeEvent) (Repo
 // <partner>/<date>/referrals.csv and .jsonl, then manifest.json, in the
 // exports bucket. Partners are done one after the other: memory is one
 // export's buffers, whatever the number of partners or referrals.
-func (d *Deps) partnerExport(ctx context.Context, _ events.EventBridgeEvent) (ExportResult, error) {
+func (d *job) partnerExport(ctx context.Context, _ events.EventBridgeEvent) (ExportResult, error) {
 	day, err := d.today()
 	if err != nil {
 		return ExportResult{}, err
@@ -160,7 +189,7 @@ func (d *Deps) partnerExport(ctx context.Context, _ events.EventBridgeEvent) (Ex
 		}
 	}
 	sort.Strings(partners)
-	bucket := s3store.New(d.S3, d.ExportsBucket)
+	bucket := s3store.New(d.s3, d.ExportsBucket)
 	res := ExportResult{Date: day, Partners: []ExportPartner{}}
 	for _, p := range partners {
 		job := export.Job{Partner: p, Day: day, Now: d.Now(), Log: d.Log}
