@@ -11,6 +11,16 @@
 // Origin check on every POST. No token ever travels in a URL or sits where
 // JavaScript can read it.
 //
+// Sign-in in AWS is OpenID Connect (oidc.go, oidc_callback.go, oidc_jwks.go):
+// the authorization-code flow with PKCE for a public client (no client
+// secret), the ID token verified against the provider's JWKS (RS256 or ES256
+// only; iss, aud, azp, exp, nbf, iat, nonce), and only a caller holding the
+// partner role with a valid partner id gets a session; anyone else sees a
+// bilingual 403 page. The provider's cross-site return is answered with a
+// same-origin page that sets the SameSite=Strict cookie and moves on to the
+// form, so the next navigation is same-site and carries it. The log names a
+// refusal's reason in a fixed word, never a token, code or claim.
+//
 // Posting a referral runs exactly the create step of POST /referrals (the
 // Create function in Config), as the signed-in partner caseworker.
 //

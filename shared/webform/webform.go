@@ -61,6 +61,8 @@ type Form struct {
 	cfg  Config
 	keys *sessionKeys
 	disc discoveryCache
+	jwks jwksCache
+	used usedStates
 }
 
 // New checks cfg and returns the form.
@@ -194,15 +196,25 @@ func (f *Form) signIn(ctx context.Context, r *apigw.Request) (apigw.Response, er
 }
 
 func (f *Form) startSession(r *apigw.Request, s session) (apigw.Response, error) {
+	cookie, err := f.sessionCookie(r, s)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	resp := redirect(withLang(FormPath, r.Lang))
+	resp.Headers["Set-Cookie"] = cookie
+	return resp, nil
+}
+
+// sessionCookie seals s into the Set-Cookie value of a new session: both
+// sign-ins (development and OIDC) make sessions only through it.
+func (f *Form) sessionCookie(r *apigw.Request, s session) (string, error) {
 	s.Expires = f.cfg.Now().Add(SessionTTL).Unix()
 	spec := specFor(r.Header("Host"))
 	val, err := f.keys.seal(spec.sessionCookie(), s)
 	if err != nil {
-		return apigw.Response{}, problem.Wrap(problem.Internal, err)
+		return "", problem.Wrap(problem.Internal, err)
 	}
-	resp := redirect(withLang(FormPath, r.Lang))
-	resp.Headers["Set-Cookie"] = spec.set(spec.sessionCookie(), val, int(SessionTTL/time.Second), "Strict")
-	return resp, nil
+	return spec.set(spec.sessionCookie(), val, int(SessionTTL/time.Second), "Strict"), nil
 }
 
 func (f *Form) signOut(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
@@ -225,7 +237,15 @@ func (f *Form) form(ctx context.Context, r *apigw.Request) (apigw.Response, erro
 		return redirect(withLang(SignInPath, r.Lang)), nil
 	}
 	p := f.formPage(r, s, raw, url.Values{"urgency": {"normal"}, "stream": {f.cfg.Streams[0]}}, nil)
-	return f.render(p, "form", http.StatusOK)
+	resp, err := f.render(p, "form", http.StatusOK)
+	if err == nil {
+		// The OIDC sign-in's state cookie is done with once the session
+		// works (the page that set the session could set only one cookie).
+		if spec := specFor(r.Header("Host")); cookieValue(r.Event.Cookies, spec.oidcCookie()) != "" {
+			resp.Headers["Set-Cookie"] = spec.set(spec.oidcCookie(), "", -1, "Lax")
+		}
+	}
+	return resp, err
 }
 
 // wantsJSON: the page's script posts with Accept: application/json.
@@ -475,6 +495,10 @@ type page struct {
 	ReferralID string
 	// error page
 	Message string
+	// Refresh is a same-origin path the page moves on to (meta refresh).
+	Refresh string
+	// Back offers the link back to the form on a notice page.
+	Back bool
 }
 
 func (f *Form) newPage(r *apigw.Request, titleKey string) *page {
