@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // words is one language's text of the page.
@@ -297,7 +298,15 @@ func newView(w words, s Summary) view {
 	return v
 }
 
-var page = template.Must(template.New("page").Parse(`<!DOCTYPE html>
+// page is parsed on first use, not at package init: shared/jobs links this
+// package into the partner-export function too, which never renders a page;
+// parsing at init would cost its cold start the parse and keep html/template
+// in its binary.
+var page = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("page").Parse(pageText))
+})
+
+const pageText = `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -359,12 +368,12 @@ td{text-align:right} th[scope=row]{text-align:left;font-weight:normal}
 <thead><tr><th scope="col">{{.W.Urgency}}</th><th scope="col">{{.W.Referrals}}</th><th scope="col">{{.W.Persons}}</th></tr></thead>
 <tbody>{{range .UrgencyRows}}<tr><th scope="row">{{.Label}}</th>{{range .Cells}}<td>{{.}}</td>{{end}}</tr>{{end}}</tbody></table></details></figure>
 </section>
-{{end}}`))
+{{end}}`
 
 // HTML renders s as one self-contained page, English then French.
 func HTML(s Summary) ([]byte, error) {
 	var buf bytes.Buffer
-	err := page.Execute(&buf, struct {
+	err := page().Execute(&buf, struct {
 		S     Summary
 		Views []view
 	}{s, []view{newView(english, s), newView(french, s)}})
