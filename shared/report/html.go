@@ -301,10 +301,17 @@ func newView(w words, s Summary) view {
 // page is parsed on first use, not at package init: shared/jobs links this
 // package into the partner-export function too, which never renders a page;
 // parsing at init would cost its cold start the parse and keep html/template
-// in its binary.
-var page = sync.OnceValue(func() *template.Template {
-	return template.Must(template.New("page").Parse(pageText))
-})
+// in its binary. (A package-level sync.OnceValue would still keep it: its
+// closure is built at init.)
+func page() *template.Template {
+	pageOnce.Do(func() { pageTemplate = template.Must(template.New("page").Parse(pageText)) })
+	return pageTemplate
+}
+
+var (
+	pageOnce     sync.Once
+	pageTemplate *template.Template
+)
 
 const pageText = `<!DOCTYPE html>
 <html lang="en">
