@@ -17,7 +17,7 @@ func Step(d *api.Deps) any {
 	form, err := New(Config{
 		SessionKey: d.Web.SessionKey,
 		DevSignIn:  d.Web.DevSignIn,
-		OIDC:       OIDC{Issuer: d.Web.OIDCIssuer, ClientID: d.Web.OIDCClientID},
+		OIDC:       OIDC{Issuer: d.Web.OIDCIssuer, ClientID: d.Web.OIDCClientID, Claims: d.Claims},
 		Create:     d.CreateReferralStep,
 		Now:        d.Now,
 		Log:        d.Log,
