@@ -113,3 +113,21 @@ func FuzzDecodeForm(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeFamilyJSON covers the body of PUT /referrals/{id}/family.
+func FuzzDecodeFamilyJSON(f *testing.F) {
+	for _, s := range []string{
+		`{"family_members":[{"given_name":"An","family_name":"Minh","date_of_birth":"2015-06-01","sex":"M","relationship":"child"}]}`,
+		`{"family_members":[]}`, `{}`, `{"family_members":null}`, `{"family_members":[null]}`, `{"x":1}`, `[]`, ``,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		members, err := DecodeFamilyJSON(body)
+		if err != nil {
+			checkDecodeError(t, err)
+			return
+		}
+		_ = ValidateFamily(members, today)
+	})
+}
