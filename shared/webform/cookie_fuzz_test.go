@@ -1,0 +1,43 @@
+package webform
+
+import (
+	"bytes"
+	"encoding/base64"
+	"strings"
+	"testing"
+)
+
+// Cookies come from the browser, so from anyone: a forged or mangled value
+// must never open, whatever its shape, and CSRF checks must never pass for it.
+func FuzzSessionCookie(f *testing.F) {
+	keys, err := newSessionKeys([]byte("fuzz session key, 32 bytes or more"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	good, err := keys.seal("session", session{Partner: "unhcr", Subject: "s", Expires: 1 << 40})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range []string{good, "", "x", strings.Repeat("A", 200), good[:len(good)-1] + "B", "%%%", "a.b.c"} {
+		f.Add(s, "token")
+	}
+	f.Add(good, keys.csrfToken(good))
+	f.Fuzz(func(t *testing.T, value, token string) {
+		var s session
+		if err := keys.open("session", value, &s); err == nil {
+			// Base64 may spell the same bytes more than one way; the bytes
+			// must be the sealed ones.
+			raw, _ := base64.RawURLEncoding.DecodeString(value)
+			want, _ := base64.RawURLEncoding.DecodeString(good)
+			if !bytes.Equal(raw, want) {
+				t.Fatalf("a value not made by seal opened: %q", value)
+			}
+		}
+		if keys.checkCSRF(value, token) && token != keys.csrfToken(value) {
+			t.Fatalf("CSRF accepted a token not derived from the cookie")
+		}
+		if value != "" && keys.checkCSRF(value, keys.csrfToken(value+"x")) {
+			t.Fatalf("a token for another cookie passed")
+		}
+	})
+}
