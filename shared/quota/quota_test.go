@@ -65,9 +65,9 @@ func TestWaitlistOrderAndPromotion(t *testing.T) {
 		want      []string
 	}{
 		{0, nil},
-		{1, []string{"e-small"}},                 // the big emergency family does not block the small one
-		{4, []string{"e-small", "u"}},            // first fit in priority order
-		{6, []string{"e-big"}},                   // the first in line gets what fits it first
+		{1, []string{"e-small"}},      // the big emergency family does not block the small one
+		{4, []string{"e-small", "u"}}, // first fit in priority order
+		{6, []string{"e-big"}},        // the first in line gets what fits it first
 		{13, []string{"e-big", "e-small", "u", "n-old", "n-new"}},
 	}
 	for _, tt := range tests {
