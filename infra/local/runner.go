@@ -181,6 +181,7 @@ func Start(ctx context.Context, cfg Config) (r *Runner, err error) {
 	if r.auth, err = loadAuthority(cfg.DataDir, names); err != nil {
 		return r, err
 	}
+	r.auth.scopes = tpl.APIScopes()
 
 	if cfg.Seed != "" {
 		sealer, err := seal.OpenLocal(keyset)
@@ -256,6 +257,12 @@ func (r *Runner) route(f *function, rt samtemplate.Route) http.Handler {
 		var err error
 		if !rt.Public {
 			claims, err = r.auth.verify(req.Header.Get("Authorization"))
+		}
+		if errors.Is(err, errScope) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusForbidden)
+			w.Write([]byte(`{"message":"Forbidden"}`))
+			return
 		}
 		if err != nil {
 			// What the HttpApi JWT authorizer answers: the function never runs.

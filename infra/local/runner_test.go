@@ -133,6 +133,8 @@ func TestRunnerAuthorizer(t *testing.T) {
 	defer r.Close()
 	good := token(t, r, `{"role":"officer"}`)
 	expired := token(t, r, `{"role":"officer","ttl_seconds":-120}`)
+	noScope := token(t, r, `{"role":"officer","scope":""}`)
+	otherScope := token(t, r, `{"role":"officer","scope":"openid email"}`)
 	parts := strings.Split(good, ".")
 	forged := parts[0] + "." + parts[1] + "." + strings.Repeat("A", len(parts[2]))
 	tests := []struct {
@@ -145,6 +147,8 @@ func TestRunnerAuthorizer(t *testing.T) {
 		{"forged signature", "Bearer " + forged, 401},
 		{"not bearer", "Basic " + good, 401},
 		{"garbage", "Bearer abc.def.ghi", 401},
+		{"no scope", "Bearer " + noScope, 403},
+		{"other scopes", "Bearer " + otherScope, 403},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

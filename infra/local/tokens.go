@@ -33,7 +33,13 @@ type authority struct {
 	key    *ecdsa.PrivateKey
 	claims claimNames
 	now    func() time.Time
+	// scopes are the template authorizer's AuthorizationScopes: a token must
+	// carry one of them, as in AWS.
+	scopes []string
 }
+
+// errScope is a valid token without a required scope: API Gateway answers 403.
+var errScope = errors.New("token lacks a required scope")
 
 type claimNames struct{ Role, Partner string }
 
@@ -76,6 +82,9 @@ type tokenRequest struct {
 	Subject string   `json:"sub"`
 	// TTLSeconds may be negative to mint an expired token for tests.
 	TTLSeconds *int `json:"ttl_seconds"`
+	// Scope overrides the token's scope claim (default: the scopes the
+	// template's authorizer requires).
+	Scope *string `json:"scope"`
 }
 
 func (a *authority) issue(req tokenRequest) (string, error) {
@@ -118,6 +127,13 @@ func (a *authority) issue(req tokenRequest) (string, error) {
 	if req.Partner != "" {
 		claims[a.claims.Partner] = req.Partner
 	}
+	scope := strings.Join(a.scopes, " ")
+	if req.Scope != nil {
+		scope = *req.Scope
+	}
+	if scope != "" {
+		claims["scope"] = scope
+	}
 	return jwt.NewWithClaims(jwt.SigningMethodES256, claims).SignedString(a.key)
 }
 
@@ -143,7 +159,11 @@ func (a *authority) verify(header string) (map[string]string, error) {
 	if !ok {
 		return nil, errors.New("bad claims")
 	}
-	return claimStrings(mc), nil
+	claims := claimStrings(mc)
+	if len(a.scopes) > 0 && !hasScope(claims["scope"]+" "+claims["scp"], a.scopes) {
+		return nil, errScope
+	}
+	return claims, nil
 }
 
 // claimStrings flattens claims the way API Gateway does: arrays become
@@ -181,4 +201,17 @@ func claimString(v any) string {
 		b, _ := json.Marshal(t)
 		return string(b)
 	}
+}
+
+// hasScope reports whether the space-separated granted scopes (scp may come
+// flattened as "[a b]") include one of required.
+func hasScope(granted string, required []string) bool {
+	for _, g := range strings.Fields(strings.NewReplacer("[", " ", "]", " ").Replace(granted)) {
+		for _, r := range required {
+			if g == r {
+				return true
+			}
+		}
+	}
+	return false
 }

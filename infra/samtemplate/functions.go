@@ -262,3 +262,21 @@ func boolOf(v any) (bool, bool) {
 	}
 	return false, false
 }
+
+// APIScopes returns the OAuth scopes the HttpApi's default JWT authorizer
+// requires (a token must carry at least one), or nil when it requires none.
+func (t *Template) APIScopes() []string {
+	for _, id := range t.logicalIDsOfType("AWS::Serverless::HttpApi") {
+		auth := mapOf(t.Raw(id)["Auth"])
+		def, _ := auth["DefaultAuthorizer"].(string)
+		a := mapOf(mapOf(auth["Authorizers"])[def])
+		var out []string
+		for _, v := range listOf(a["AuthorizationScopes"]) {
+			if s, ok := v.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
