@@ -470,6 +470,9 @@ func checkHTTPAPI(t *testing.T, tpl *Template, id string) {
 		if len(jwt) != 2 {
 			t.Errorf("JwtConfiguration has keys %v, want exactly issuer and audience", keys(jwt))
 		}
+		if len(listOf(a["AuthorizationScopes"])) == 0 {
+			t.Errorf("the JWT authorizer requires no scope: any token of the provider would pass")
+		}
 		for _, f := range tpl.Functions() {
 			for evName, raw := range mapOf(f.Properties["Events"]) {
 				ev := mapOf(raw)
