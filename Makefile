@@ -18,7 +18,8 @@ lint:
 FUZZTIME ?= 30s
 fuzz:
 	@set -e; for pkg in $$(go list ./...); do \
-	  targets=$$(go test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); \
+	  list=$$(go test -list '^Fuzz' $$pkg); \
+	  targets=$$(echo "$$list" | grep '^Fuzz' || true); \
 	  for target in $$targets; do \
 	    echo "== $$pkg $$target"; \
 	    go test -run='^$$' -fuzz="^$$target$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=5x $$pkg; \
