@@ -11,7 +11,7 @@ import (
 	"github.com/haven-hrd/haven/shared/idempotency"
 	"github.com/haven-hrd/haven/shared/problem"
 	"github.com/haven-hrd/haven/shared/referral"
-	"github.com/haven-hrd/haven/shared/seal"
+	"github.com/haven-hrd/haven/shared/seal/identity"
 )
 
 // view is the referral as clients see it.
@@ -70,7 +70,7 @@ func (d *Deps) createReferral(ctx context.Context, r *apigw.Request) (apigw.Resp
 	if in.PreferredLanguage == "" {
 		in.PreferredLanguage = string(r.Lang)
 	}
-	fp, err := d.Finger.Fingerprint(seal.NormaliseIdentity(in.Principal.GivenName, in.Principal.FamilyName, in.Principal.DateOfBirth, in.Principal.Nationality))
+	fp, err := d.Finger.Fingerprint(identity.Normalise(in.Principal.GivenName, in.Principal.FamilyName, in.Principal.DateOfBirth, in.Principal.Nationality))
 	if err != nil {
 		return apigw.Response{}, problem.Wrap(problem.Internal, err)
 	}

@@ -1,4 +1,7 @@
-package seal
+// Package identity builds the normalised identity string that
+// seal.Sealer.Fingerprint hashes. It is apart from shared/seal so that a step
+// can normalise without linking Tink (the hashing itself is the sealer's).
+package identity
 
 import (
 	"slices"
@@ -11,7 +14,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// NormaliseIdentity builds the string Fingerprint hashes, from a person's
+// Normalise builds the string seal.Sealer.Fingerprint hashes, from a person's
 // given name, family name, date of birth and nationality:
 //
 //	"<name tokens, sorted, space-separated>|<dob>|<NATIONALITY>"
@@ -30,7 +33,7 @@ import (
 // It conflates on purpose: the fingerprint only flags a possible duplicate for
 // a person to check. dob is trimmed and nationality trimmed and upper-cased;
 // both are expected to be validated (YYYY-MM-DD, ISO 3166 alpha-3) already.
-func NormaliseIdentity(given, family, dob, nationality string) string {
+func Normalise(given, family, dob, nationality string) string {
 	tokens := append(nameTokens(given), nameTokens(family)...)
 	slices.Sort(tokens)
 	return strings.Join(tokens, " ") + "|" + strings.TrimSpace(dob) + "|" + strings.ToUpper(strings.TrimSpace(nationality))
