@@ -6,4 +6,4 @@ import (
 	"github.com/haven-hrd/haven/shared/lambdamain"
 )
 
-func main() { lambdamain.Run(jobs.DailyReport) }
+func main() { lambdamain.RunWithoutSealer(jobs.DailyReport) }

@@ -3,7 +3,7 @@ package main
 
 import (
 	"github.com/haven-hrd/haven/shared/api"
-	"github.com/haven-hrd/haven/shared/lambdamain"
+	"github.com/haven-hrd/haven/shared/lambdamain/sealing"
 )
 
-func main() { lambdamain.Run(api.DecideReferral) }
+func main() { sealing.Run(api.DecideReferral) }

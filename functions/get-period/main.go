@@ -6,4 +6,4 @@ import (
 	"github.com/haven-hrd/haven/shared/lambdamain"
 )
 
-func main() { lambdamain.Run(api.GetPeriod) }
+func main() { lambdamain.RunWithoutSealer(api.GetPeriod) }

@@ -6,4 +6,4 @@ import (
 	"github.com/haven-hrd/haven/shared/lambdamain"
 )
 
-func main() { lambdamain.Run(api.ReferralHistory) }
+func main() { lambdamain.RunWithoutSealer(api.ReferralHistory) }

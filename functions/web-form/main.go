@@ -2,8 +2,8 @@
 package main
 
 import (
-	"github.com/haven-hrd/haven/shared/lambdamain"
+	"github.com/haven-hrd/haven/shared/lambdamain/sealing"
 	"github.com/haven-hrd/haven/shared/webform"
 )
 
-func main() { lambdamain.Run(webform.Step) }
+func main() { sealing.Run(webform.Step) }

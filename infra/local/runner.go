@@ -172,7 +172,7 @@ func Start(ctx context.Context, cfg Config) (r *Runner, err error) {
 			fmt.Fprintf(os.Stderr, "warning: %s (functions/%s) has no registered step; its routes are not served\n", fn.LogicalID, fn.CodeDir)
 			continue
 		}
-		h, err := lambdamain.Handler(ctx, construct, le, cfg.Log.With("function", fn.LogicalID))
+		h, err := lambdamain.Handler(ctx, construct, le, cfg.Log.With("function", fn.LogicalID), steps.OpenSealer(fn.CodeDir))
 		if err != nil {
 			return r, fmt.Errorf("function %s: %w", fn.LogicalID, err)
 		}

@@ -2,14 +2,14 @@ package lambdamain
 
 import (
 	"context"
-	"encoding/base64"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"sync"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/haven-hrd/haven/shared/api"
 	"github.com/haven-hrd/haven/shared/apigw"
@@ -17,7 +17,6 @@ import (
 	"github.com/haven-hrd/haven/shared/cursor"
 	"github.com/haven-hrd/haven/shared/dynamostore"
 	"github.com/haven-hrd/haven/shared/problem"
-	"github.com/haven-hrd/haven/shared/seal"
 )
 
 // Env is the configuration a function reads; each name is set in
@@ -57,13 +56,34 @@ func FromEnviron() Env {
 	}
 }
 
-// Run starts the handler construct builds (a step constructor such as
-// api.GetPeriod, jobs.DailyReport or webform.Step). It never returns. Each
-// functions/<dir>/main.go names its own constructor, so its binary links
-// that step only.
-func Run(construct func(*api.Deps) any) {
+// Sealer seals, opens and fingerprints personal data (*seal.Sealer).
+type Sealer interface {
+	dynamostore.Sealer
+	api.Fingerprinter
+}
+
+// OpenSealer opens a function's sealer from its environment; cfg is the AWS
+// configuration, for a KMS client, and log the function's logger. Opening
+// makes no network call.
+type OpenSealer func(ctx context.Context, env Env, cfg aws.Config, log *slog.Logger) (Sealer, error)
+
+// RunWithoutSealer starts the handler construct builds for a function whose
+// step handles no personal data (api.GetPeriod, jobs.DailyReport, ...): it
+// opens no sealer, so the binary links neither Tink nor the KMS client, and
+// its store's sealer refuses every call (NoPersonalData). It never returns.
+// A function that seals, opens or fingerprints calls sealing.Run instead;
+// shared/steps records which is which and tests each main.go against it.
+func RunWithoutSealer(construct func(*api.Deps) any) {
+	Start(construct, NoPersonalData)
+}
+
+// Start starts the handler construct builds, with the sealer open opens. It
+// never returns. functions/<dir>/main.go calls it through RunWithoutSealer
+// or sealing.Run, naming its own constructor so that its binary links that
+// step only.
+func Start(construct func(*api.Deps) any, open OpenSealer) {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	h, err := Handler(context.Background(), construct, FromEnviron(), log)
+	h, err := Handler(context.Background(), construct, FromEnviron(), log, open)
 	if err != nil {
 		log.Error("cannot start", "function", os.Getenv("AWS_LAMBDA_FUNCTION_NAME"), "error", err.Error())
 		os.Exit(1)
@@ -72,36 +92,30 @@ func Run(construct func(*api.Deps) any) {
 }
 
 // Handler builds the handler of construct from env (the local runner calls
-// it with the constructor shared/steps maps the function's directory to).
-func Handler(ctx context.Context, construct func(*api.Deps) any, env Env, log *slog.Logger) (any, error) {
+// it with the constructor and the sealer opener shared/steps gives for the
+// function's directory).
+func Handler(ctx context.Context, construct func(*api.Deps) any, env Env, log *slog.Logger, open OpenSealer) (any, error) {
 	if construct == nil {
 		return nil, fmt.Errorf("no step constructor")
 	}
-	deps, err := Deps(ctx, env, log, awsconn.Options{DynamoDBEndpoint: env.DynamoDBEndpoint, S3Endpoint: env.S3Endpoint})
+	deps, err := Deps(ctx, env, log, awsconn.Options{DynamoDBEndpoint: env.DynamoDBEndpoint, S3Endpoint: env.S3Endpoint}, open)
 	if err != nil {
 		return nil, err
 	}
 	return construct(deps), nil
 }
 
-// Deps wires the clients and keys described by env.
-func Deps(ctx context.Context, env Env, log *slog.Logger, conn awsconn.Options) (*api.Deps, error) {
+// Deps wires the clients and keys described by env, with the sealer open
+// opens.
+func Deps(ctx context.Context, env Env, log *slog.Logger, conn awsconn.Options, open OpenSealer) (*api.Deps, error) {
+	if open == nil {
+		return nil, fmt.Errorf("no sealer opener (sealing.Open or lambdamain.NoPersonalData)")
+	}
 	clients, err := awsconn.New(ctx, conn)
 	if err != nil {
 		return nil, err
 	}
-	var sealer *seal.Sealer
-	switch {
-	case env.KeysetFile != "":
-		sealer, err = seal.OpenLocal(env.KeysetFile)
-	case env.KMSKeyARN != "":
-		var blob []byte
-		if blob, err = base64.StdEncoding.DecodeString(env.SealingKeysets); err == nil {
-			sealer, err = seal.OpenKMS(ctx, env.KMSKeyARN, blob, seal.WithKMSClient(kms.NewFromConfig(clients.Config)))
-		}
-	default:
-		err = fmt.Errorf("neither KEYSET_FILE nor KMS_KEY_ARN is set")
-	}
+	sealer, err := open(ctx, env, clients.Config, log)
 	if err != nil {
 		return nil, fmt.Errorf("open sealer: %w", err)
 	}
@@ -129,10 +143,37 @@ func Deps(ctx context.Context, env Env, log *slog.Logger, conn awsconn.Options) 
 	return d.WithDefaults(), nil
 }
 
+// ErrNoPersonalData is what the sealer of a function wired with
+// RunWithoutSealer answers to every call: its step was declared to handle no
+// personal data, so a call means the declaration is wrong. The sealer logs
+// the refusal at ERROR level (the step's own log shows only an internal
+// error) and the store answers 500; nothing is written or read in clear.
+var ErrNoPersonalData = errors.New("this function does not handle personal data: it has no sealer (its main.go must call sealing.Run to seal, open or fingerprint)")
+
+// NoPersonalData is the OpenSealer of functions that handle no personal
+// data: a sealer that refuses every call with ErrNoPersonalData.
+func NoPersonalData(_ context.Context, _ Env, _ aws.Config, log *slog.Logger) (Sealer, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	return refusingSealer{log: log}, nil
+}
+
+type refusingSealer struct{ log *slog.Logger }
+
+func (s refusingSealer) refuse(op string) error {
+	s.log.Error("sealer refused", "operation", op, "error", ErrNoPersonalData.Error())
+	return ErrNoPersonalData
+}
+
+func (s refusingSealer) Seal(_, _ []byte) ([]byte, error)   { return nil, s.refuse("seal") }
+func (s refusingSealer) Open(_, _ []byte) ([]byte, error)   { return nil, s.refuse("open") }
+func (s refusingSealer) Fingerprint(string) (string, error) { return "", s.refuse("fingerprint") }
+
 // cursors returns the list-cursor signer. Locally the key is a file in the
 // data directory; in AWS it is derived from the fingerprint PRF (no extra
 // secret to deploy), lazily, because deriving it calls KMS once.
-func cursors(key string, sealer *seal.Sealer) api.Cursors {
+func cursors(key string, sealer api.Fingerprinter) api.Cursors {
 	if key != "" {
 		return cursor.NewSigner([]byte(key))
 	}

@@ -3,6 +3,8 @@ package steps
 import (
 	"github.com/haven-hrd/haven/shared/api"
 	"github.com/haven-hrd/haven/shared/jobs"
+	"github.com/haven-hrd/haven/shared/lambdamain"
+	"github.com/haven-hrd/haven/shared/lambdamain/sealing"
 	"github.com/haven-hrd/haven/shared/webform"
 )
 
@@ -25,4 +27,29 @@ var ByDir = map[string]func(*api.Deps) any{
 	"waitlist-sweep":    api.WaitlistSweep,
 	"daily-report":      jobs.DailyReport,
 	"partner-export":    jobs.PartnerExport,
+}
+
+// WithoutSealer are the functions whose steps handle no personal data: they
+// never seal, open or fingerprint on any path (no sealed attribute read, no
+// Idempotency-Key — whose stored response the store seals — and no list
+// cursor, whose key in AWS is derived from the fingerprint PRF). Their
+// main.go calls lambdamain.RunWithoutSealer, so their binaries link neither
+// Tink nor a KMS client, and their sealer refuses every call. Every other
+// function's main.go calls sealing.Run. The test checks each main.go
+// against this, and the local runner wires each function the same way.
+var WithoutSealer = map[string]bool{
+	"get-period":       true, // reads a period item
+	"referral-history": true, // reads the referral bare and its events
+	"waitlist-sweep":   true, // periods, waitlist entries, unconditional-key transactions
+	"daily-report":     true, // periods and referrals read bare
+	"partner-export":   true, // referrals read bare
+}
+
+// OpenSealer is how the function of dir opens its sealer, as its main.go
+// does: lambdamain.NoPersonalData for WithoutSealer, sealing.Open otherwise.
+func OpenSealer(dir string) lambdamain.OpenSealer {
+	if WithoutSealer[dir] {
+		return lambdamain.NoPersonalData
+	}
+	return sealing.Open
 }
