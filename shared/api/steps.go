@@ -8,7 +8,7 @@ import (
 
 // The constructors below build one function's handler each, ready for
 // lambda.Start or lambda.NewHandler. A functions/<dir>/main.go names its own
-// constructor (lambdamain.Run(api.GetPeriod)), so its binary links that step
+// constructor (lambdamain.RunWithoutSealer(api.GetPeriod)), so its binary links that step
 // and nothing else; shared/steps maps code directories to constructors for
 // the local runner and the tests.
 
