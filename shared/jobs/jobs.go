@@ -3,6 +3,7 @@ package jobs
 import (
 	"bytes"
 	"context"
+	_ "embed"
 	"fmt"
 	"iter"
 	"sort"
@@ -10,7 +11,6 @@ import (
 	"time"
 	// The report and export dates are Toronto's; Lambda's OS image may lack
 	// the zone database, so the binary carries it.
-	_ "time/tzdata"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -26,6 +26,22 @@ import (
 // ScheduleZone is the zone of the schedules (template.yaml) and of the dates
 // in report and export keys.
 const ScheduleZone = "America/Toronto"
+
+// torontoTZ is the zone's TZif data from Go's own zoneinfo (GOROOT
+// lib/time/zoneinfo.zip), so the jobs do not depend on the image having
+// /usr/share/zoneinfo and do not embed every zone (time/tzdata, ~450 kB).
+//
+//go:embed zoneinfo/America_Toronto
+var torontoTZ []byte
+
+// scheduleLocation is the zone of the schedules: the system's copy when it
+// has one (kept up to date by the OS), else the embedded one.
+func scheduleLocation() (*time.Location, error) {
+	if loc, err := time.LoadLocation(ScheduleZone); err == nil {
+		return loc, nil
+	}
+	return time.LoadLocationFromTZData(ScheduleZone, torontoTZ)
+}
 
 // progressEvery is how many referrals pass between two progress log lines.
 const progressEvery = 10_000
@@ -80,7 +96,7 @@ type job struct {
 // today is the date in Toronto, from the injected clock; the event's time is
 // ignored so that a retried or late event writes the day it runs.
 func (d *job) today() (string, error) {
-	loc, err := time.LoadLocation(ScheduleZone)
+	loc, err := scheduleLocation()
 	if err != nil {
 		return "", err
 	}
@@ -92,7 +108,7 @@ func (d *job) today() (string, error) {
 // period items; status, urgency and month counts from one pass over the
 // referrals, read bare (nothing unsealed).
 func (d *job) dailyReport(ctx context.Context, _ events.EventBridgeEvent) (ReportResult, error) {
-	loc, err := time.LoadLocation(ScheduleZone)
+	loc, err := scheduleLocation()
 	if err != nil {
 		return ReportResult{}, err
 	}
