@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,25 +11,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/haven-hrd/haven/infra/testenv"
 )
 
 // lockedBuffer collects log output from concurrent handlers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 func startRunnerLogging(t *testing.T, w io.Writer) *Runner {
 	t.Helper()
@@ -169,7 +154,7 @@ func nextSeq() int {
 // data and checks that none of it reaches the logs, while the logs do carry
 // request ids, routes and statuses.
 func TestLogsHoldNoPersonalData(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &testenv.LogBuffer{}
 	r := startRunnerLogging(t, logs)
 	partner := token(t, r, `{"role":"partner","partner":"unhcr"}`)
 	officer := token(t, r, `{"role":"officer"}`)

@@ -17,9 +17,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
+
+	"github.com/haven-hrd/haven/infra/testenv"
 )
 
 // Find returns the path of aws-lambda-rie: on PATH, or in the Go bin
@@ -57,7 +58,7 @@ type Process struct {
 	// URL is the invocation endpoint.
 	URL string
 	cmd *exec.Cmd
-	out *syncBuffer
+	out *testenv.LogBuffer
 }
 
 // Start runs bootstrap under the emulator at rie, bound to 127.0.0.1 on free
@@ -79,7 +80,7 @@ func Start(rie, bootstrap string, env []string) (*Process, error) {
 		bootstrap)
 	cmd.Dir = filepath.Dir(bootstrap)
 	cmd.Env = env
-	out := &syncBuffer{}
+	out := &testenv.LogBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	// Its own process group: Close kills the emulator and the runtime it
 	// started together.
@@ -139,21 +140,4 @@ func freePort() (string, error) {
 	defer ln.Close()
 	_, port, err := net.SplitHostPort(ln.Addr().String())
 	return port, err
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -28,32 +27,15 @@ type harness struct {
 	t    *testing.T
 	env  *testenv.Env
 	deps *api.Deps
-	logs *syncBuffer
+	logs *testenv.LogBuffer
 	// tick advances the clock on every call so records are ordered.
 	mu    sync.Mutex
 	clock time.Time
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func newHarness(t *testing.T, opts testenv.Options) *harness {
 	t.Helper()
-	h := &harness{t: t, env: testenv.New(t, opts), logs: &syncBuffer{}, clock: today}
+	h := &harness{t: t, env: testenv.New(t, opts), logs: &testenv.LogBuffer{}, clock: today}
 	h.env.Seed(t, today.Year(), 500)
 	h.deps = h.env.Deps(h.logs, h.now)
 	return h
