@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"html"
-	"html/template"
 	"strconv"
 	"strings"
-	"sync"
 )
 
 // words is one language's text of the page.
@@ -127,7 +125,7 @@ func legend(b *bytes.Buffer, x, y int, ss []series) {
 }
 
 // barsH draws grouped horizontal bars, one group per row.
-func barsH(w words, id, title, desc string, ss []series, rows []row) template.HTML {
+func barsH(w words, id, title, desc string, ss []series, rows []row) string {
 	const width, labelW, barH, gap = 640, 180, 14, 10
 	maxV := 1
 	for _, r := range rows {
@@ -151,12 +149,12 @@ func barsH(w words, id, title, desc string, ss []series, rows []row) template.HT
 		}
 	}
 	b.WriteString(`</svg>`)
-	return template.HTML(b.String())
+	return b.String()
 }
 
 // capacityBar draws capacity as one bar split into arrived, reserved and
 // remaining.
-func capacityBar(w words, id string, c Counters) template.HTML {
+func capacityBar(w words, id string, c Counters) string {
 	const width, height, x0, barW = 640, 86, 10, 620
 	total := max(1, c.Capacity, c.Arrived+c.Reserved+c.Remaining)
 	desc := fmt.Sprintf(w.CapacityDesc, w.num(c.Capacity), w.num(c.Arrived), w.num(c.Reserved), w.num(c.Remaining), w.num(c.WaitlistedPersons))
@@ -178,11 +176,11 @@ func capacityBar(w words, id string, c Counters) template.HTML {
 		{w.Remaining + " " + w.num(c.Remaining), colRemaining},
 	})
 	b.WriteString(`</svg>`)
-	return template.HTML(b.String())
+	return b.String()
 }
 
 // monthBars draws two series per month as vertical bars.
-func monthBars(w words, id string, s Summary) template.HTML {
+func monthBars(w words, id string, s Summary) string {
 	const width, height, left, top, plotH = 640, 250, 40, 30, 170
 	maxV := 1
 	var parts []string
@@ -217,7 +215,7 @@ func monthBars(w words, id string, s Summary) template.HTML {
 		fmt.Fprintf(&b, `<text x="%d" y="%d" class="k" text-anchor="middle">%s</text>`, x+(step-12)/2, base+16, html.EscapeString(w.Months[i]))
 	}
 	b.WriteString(`</svg>`)
-	return template.HTML(b.String())
+	return b.String()
 }
 
 func joinPairs(w words, labels []string, vals [][]int) string {
@@ -239,8 +237,8 @@ func joinPairs(w words, labels []string, vals [][]int) string {
 type view struct {
 	W                                    words
 	S                                    Summary
-	Capacity, Partner, Month, Status     template.HTML
-	Urgency                              template.HTML
+	Capacity, Partner, Month, Status     string // SVG markup
+	Urgency                              string
 	Tiles                                []tile
 	PartnerRows, StatusRows, UrgencyRows []tableRow
 	MonthRows                            []tableRow
@@ -274,7 +272,7 @@ func newView(w words, s Summary) view {
 	v.Partner = barsH(w, w.Code+"-partner", w.PartnerTitle, fmt.Sprintf(w.PartnerDesc, joinPairs(w, labels, vals)),
 		[]series{{w.Reserved, colReserved}, {w.Arrived, colArrived}}, rows)
 
-	counts := func(list []Count, names map[string]string, id, title, descFmt string) (template.HTML, []tableRow) {
+	counts := func(list []Count, names map[string]string, id, title, descFmt string) (string, []tableRow) {
 		var labels []string
 		var vals [][]int
 		var rows []row
@@ -298,27 +296,23 @@ func newView(w words, s Summary) view {
 	return v
 }
 
-// page is parsed on first use, not at package init: shared/jobs links this
-// package into the partner-export function too, which never renders a page;
-// parsing at init would cost its cold start the parse and keep html/template
-// in its binary. (A package-level sync.OnceValue would still keep it: its
-// closure is built at init.)
-func page() *template.Template {
-	pageOnce.Do(func() { pageTemplate = template.Must(template.New("page").Parse(pageText)) })
-	return pageTemplate
-}
+// The page is written by hand, not with html/template: text/template calls
+// reflect.Value.MethodByName, which makes the linker keep every exported
+// method of every reachable type, ≈ 7 MB in daily-report (BENCHMARKS.md,
+// binary size). Static markup is constant; every value from data or from
+// formatting goes through html.EscapeString (& < > ' "), which suffices in
+// element text and in quoted attribute values (html/template also wrote '+'
+// as &#43; and NUL as U+FFFD; neither matters in these contexts). The SVG
+// charts are built above, with the same escaping.
 
-var (
-	pageOnce     sync.Once
-	pageTemplate *template.Template
-)
-
-const pageText = `<!DOCTYPE html>
+const pageHead = `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.S.StreamName}} {{.S.Period}} · {{.S.Date}} — Haven</title>
+<title>`
+
+const pageStyle = ` — Haven</title>
 <style>
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1a1a1a;background:#fafafa;line-height:1.4}
 header.top{background:#1d3557;color:#fff;padding:.6rem 1.5rem}
@@ -343,46 +337,115 @@ td{text-align:right} th[scope=row]{text-align:left;font-weight:normal}
 <body>
 <header class="top"><nav aria-label="Language / Langue"><a href="#en" hreflang="en">English</a><a href="#fr" hreflang="fr" lang="fr">Français</a></nav></header>
 <main>
-{{range .Views}}{{template "lang" .}}{{end}}
+`
+
+const pageFoot = `
 </main>
 </body>
 </html>
-{{define "lang"}}<section class="lang" id="{{.W.Code}}" lang="{{.W.Code}}" aria-labelledby="{{.W.Code}}-h">
-<h1 id="{{.W.Code}}-h">{{.W.Title}} — {{.S.StreamName}} {{.S.Period}}</h1>
-<p class="meta">{{.W.ReportOf}} {{.S.Date}} · {{.W.Generated}} {{.S.GeneratedAt.Format "2006-01-02 15:04 UTC"}} · {{.S.Stream}}</p>
-<ul class="tiles">{{range .Tiles}}<li>{{.Label}}<span class="n">{{.Value}}</span></li>{{end}}</ul>
-<p class="note">{{.W.Note}}</p>
-<h2>{{.W.CapacityTitle}}</h2>
-<figure>{{.Capacity}}</figure>
-<h2>{{.W.PartnerTitle}}</h2>
-<figure>{{.Partner}}
-<details><summary>{{.W.Figures}}</summary><table><caption>{{.W.PartnerTitle}}</caption>
-<thead><tr><th scope="col">{{.W.Partner}}</th><th scope="col">{{.W.Reserved}}</th><th scope="col">{{.W.Arrived}}</th><th scope="col">{{.W.Referrals}}</th><th scope="col">{{.W.Persons}}</th></tr></thead>
-<tbody>{{range .PartnerRows}}<tr><th scope="row">{{.Label}}</th>{{range .Cells}}<td>{{.}}</td>{{end}}</tr>{{end}}</tbody></table></details></figure>
-<h2>{{.W.MonthTitle}}</h2>
-<figure>{{.Month}}
-<details><summary>{{.W.Figures}}</summary><table><caption>{{.W.MonthTitle}}</caption>
-<thead><tr><th scope="col">{{.W.Month}}</th><th scope="col">{{.W.Referrals}}</th><th scope="col">{{.W.Received}}</th><th scope="col">{{.W.ArrivedPersons}}</th></tr></thead>
-<tbody>{{range .MonthRows}}<tr><th scope="row">{{.Label}}</th>{{range .Cells}}<td>{{.}}</td>{{end}}</tr>{{end}}</tbody></table></details></figure>
-<h2>{{.W.StatusTitle}}</h2>
-<figure>{{.Status}}
-<details><summary>{{.W.Figures}}</summary><table><caption>{{.W.StatusTitle}}</caption>
-<thead><tr><th scope="col">{{.W.Status}}</th><th scope="col">{{.W.Referrals}}</th><th scope="col">{{.W.Persons}}</th></tr></thead>
-<tbody>{{range .StatusRows}}<tr><th scope="row">{{.Label}}</th>{{range .Cells}}<td>{{.}}</td>{{end}}</tr>{{end}}</tbody></table></details></figure>
-<h2>{{.W.UrgencyTitle}}</h2>
-<figure>{{.Urgency}}
-<details><summary>{{.W.Figures}}</summary><table><caption>{{.W.UrgencyTitle}}</caption>
-<thead><tr><th scope="col">{{.W.Urgency}}</th><th scope="col">{{.W.Referrals}}</th><th scope="col">{{.W.Persons}}</th></tr></thead>
-<tbody>{{range .UrgencyRows}}<tr><th scope="row">{{.Label}}</th>{{range .Cells}}<td>{{.}}</td>{{end}}</tr>{{end}}</tbody></table></details></figure>
-</section>
-{{end}}`
+`
+
+// page writes the page's markup; t writes one escaped value.
+type page struct{ bytes.Buffer }
+
+func (p *page) raw(ss ...string) {
+	for _, s := range ss {
+		p.WriteString(s)
+	}
+}
+
+func (p *page) t(s string) { p.WriteString(html.EscapeString(s)) }
+
+// lang writes one language's section.
+func (p *page) lang(v view) {
+	w, s := v.W, v.S
+	p.raw(`<section class="lang" id="`)
+	p.t(w.Code)
+	p.raw(`" lang="`)
+	p.t(w.Code)
+	p.raw(`" aria-labelledby="`)
+	p.t(w.Code)
+	p.raw("-h\">\n<h1 id=\"")
+	p.t(w.Code)
+	p.raw(`-h">`)
+	p.t(w.Title)
+	p.raw(" — ")
+	p.t(s.StreamName)
+	p.raw(" ")
+	p.t(strconv.Itoa(s.Period))
+	p.raw("</h1>\n<p class=\"meta\">")
+	p.t(w.ReportOf)
+	p.raw(" ")
+	p.t(s.Date)
+	p.raw(" · ")
+	p.t(w.Generated)
+	p.raw(" ")
+	p.t(s.GeneratedAt.Format("2006-01-02 15:04 UTC"))
+	p.raw(" · ")
+	p.t(s.Stream)
+	p.raw("</p>\n<ul class=\"tiles\">")
+	for _, x := range v.Tiles {
+		p.raw("<li>")
+		p.t(x.Label)
+		p.raw(`<span class="n">`)
+		p.t(x.Value)
+		p.raw("</span></li>")
+	}
+	p.raw("</ul>\n<p class=\"note\">")
+	p.t(w.Note)
+	p.raw("</p>\n<h2>")
+	p.t(w.CapacityTitle)
+	p.raw("</h2>\n<figure>", v.Capacity, "</figure>\n")
+	p.figure(w, w.PartnerTitle, v.Partner, []string{w.Partner, w.Reserved, w.Arrived, w.Referrals, w.Persons}, v.PartnerRows)
+	p.figure(w, w.MonthTitle, v.Month, []string{w.Month, w.Referrals, w.Received, w.ArrivedPersons}, v.MonthRows)
+	p.figure(w, w.StatusTitle, v.Status, []string{w.Status, w.Referrals, w.Persons}, v.StatusRows)
+	p.figure(w, w.UrgencyTitle, v.Urgency, []string{w.Urgency, w.Referrals, w.Persons}, v.UrgencyRows)
+	p.raw("</section>\n")
+}
+
+// figure writes a heading, a chart (svg, markup) and its figures as a table
+// with columns cols.
+func (p *page) figure(w words, title, svg string, cols []string, rows []tableRow) {
+	p.raw("<h2>")
+	p.t(title)
+	p.raw("</h2>\n<figure>", svg, "\n<details><summary>")
+	p.t(w.Figures)
+	p.raw("</summary><table><caption>")
+	p.t(title)
+	p.raw("</caption>\n<thead><tr>")
+	for _, c := range cols {
+		p.raw(`<th scope="col">`)
+		p.t(c)
+		p.raw("</th>")
+	}
+	p.raw("</tr></thead>\n<tbody>")
+	for _, r := range rows {
+		p.raw(`<tr><th scope="row">`)
+		p.t(r.Label)
+		p.raw("</th>")
+		for _, c := range r.Cells {
+			p.raw("<td>")
+			p.t(c)
+			p.raw("</td>")
+		}
+		p.raw("</tr>")
+	}
+	p.raw("</tbody></table></details></figure>\n")
+}
 
 // HTML renders s as one self-contained page, English then French.
 func HTML(s Summary) ([]byte, error) {
-	var buf bytes.Buffer
-	err := page().Execute(&buf, struct {
-		S     Summary
-		Views []view
-	}{s, []view{newView(english, s), newView(french, s)}})
-	return buf.Bytes(), err
+	var p page
+	p.raw(pageHead)
+	p.t(s.StreamName)
+	p.raw(" ")
+	p.t(strconv.Itoa(s.Period))
+	p.raw(" · ")
+	p.t(s.Date)
+	p.raw(pageStyle)
+	for _, w := range []words{english, french} {
+		p.lang(newView(w, s))
+	}
+	p.raw(pageFoot)
+	return p.Bytes(), nil
 }
