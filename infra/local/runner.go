@@ -140,7 +140,8 @@ func Start(ctx context.Context, cfg Config) (r *Runner, err error) {
 		return r, err
 	}
 	// The web form's session cookies are sealed with a key kept like the
-	// cursor key (in AWS: the WebSessionKey parameter).
+	// cursor key (SESSION_KEY; in AWS both are derived from the sealer's
+	// PRF instead).
 	sessionKey, err := localSecret(filepath.Join(cfg.DataDir, "session.key"))
 	if err != nil {
 		return r, err

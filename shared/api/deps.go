@@ -88,7 +88,9 @@ func (d *Deps) Public(step apigw.Step) any {
 // WebConfig configures the web-form function. It holds plain values only:
 // shared/webform.Step turns it into the form's own configuration.
 type WebConfig struct {
-	// SessionKey seals session cookies and keys CSRF tokens (SESSION_KEY).
+	// SessionKey seals session cookies and keys CSRF tokens (SESSION_KEY,
+	// set by the local runner and tests). Empty in AWS: the form derives
+	// its secret from Finger (the sealer's PRF) on its first request.
 	SessionKey []byte
 	// DevSignIn enables the development sign-in (local runner only).
 	DevSignIn bool

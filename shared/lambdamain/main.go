@@ -34,7 +34,10 @@ type Env struct {
 	DynamoDBEndpoint string
 	S3Endpoint       string
 	// SessionKey, OIDCIssuer and OIDCClientID configure the web-form
-	// function (SESSION_KEY, OIDC_ISSUER, OIDC_CLIENT_ID).
+	// function (SESSION_KEY, OIDC_ISSUER, OIDC_CLIENT_ID). SessionKey is
+	// set by the local runner and tests only: in AWS it is empty and the
+	// form derives its session secret from the sealer's PRF on first use,
+	// like the cursor key (webform.Step).
 	SessionKey   string
 	OIDCIssuer   string
 	OIDCClientID string

@@ -4,9 +4,9 @@
 //
 // The pages sit outside the HttpApi JWT authorizer (a browser holding a
 // cookie cannot pass it), so this package is its own gate: a sealed session
-// cookie (AES-256-GCM from Go's crypto, keys derived with HKDF from the
-// function's SESSION_KEY) holding only the partner id, the subject and the
-// expiry; HttpOnly, SameSite=Strict, Secure except on loopback; a CSRF token
+// cookie (AES-256-GCM from Go's crypto, keys derived with HKDF from a session
+// secret: SESSION_KEY locally, in AWS the sealer's PRF on the first request)
+// holding only the partner id, the subject and the expiry; HttpOnly, SameSite=Strict, Secure except on loopback; a CSRF token
 // per session (an HMAC of the cookie, sent back in a hidden field); and an
 // Origin check on every POST. No token ever travels in a URL or sits where
 // JavaScript can read it.

@@ -195,7 +195,7 @@ func (f *Form) oidcStart(ctx context.Context, r *apigw.Request) (apigw.Response,
 	}
 	st := oidcState{State: randomToken(), Nonce: randomToken(), Verifier: randomToken(), Lang: string(r.Lang),
 		Expires: f.cfg.Now().Add(10 * time.Minute).Unix()}
-	sealed, err := f.keys.seal(spec.oidcCookie(), st)
+	sealed, err := f.keys().seal(spec.oidcCookie(), st)
 	if err != nil {
 		return apigw.Response{}, problem.Wrap(problem.Internal, err)
 	}

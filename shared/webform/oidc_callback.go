@@ -66,7 +66,7 @@ func (f *Form) oidcReturn(ctx context.Context, r *apigw.Request, spec cookieSpec
 	var st oidcState
 	raw := cookieValue(r.Event.Cookies, spec.oidcCookie())
 	now := f.cfg.Now()
-	if raw == "" || f.keys.open(spec.oidcCookie(), raw, &st) != nil || st.Expires < now.Unix() ||
+	if raw == "" || f.keys().open(spec.oidcCookie(), raw, &st) != nil || st.Expires < now.Unix() ||
 		state == "" || subtle.ConstantTimeCompare([]byte(state), []byte(st.State)) != 1 {
 		return refuse(http.StatusForbidden, "error.forbidden", "state")
 	}

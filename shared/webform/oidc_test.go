@@ -437,7 +437,7 @@ func TestOIDCSignIn(t *testing.T) {
 				t.Errorf("the form did not clear the state cookie: %q", clear)
 			}
 			var s session
-			if err := h.form.keys.open(spec.sessionCookie(), strings.TrimPrefix(pair(sc), spec.sessionCookie()+"="), &s); err != nil ||
+			if err := h.form.keys().open(spec.sessionCookie(), strings.TrimPrefix(pair(sc), spec.sessionCookie()+"="), &s); err != nil ||
 				s.Partner != "front-line-defenders" || s.Subject != "user-1234" {
 				t.Errorf("session %+v, %v", s, err)
 			}

@@ -13,6 +13,8 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -55,6 +57,43 @@ func newSessionKeys(secret []byte) (*sessionKeys, error) {
 		return nil, err
 	}
 	return &sessionKeys{aead: aead, csrf: csrfKey}, nil
+}
+
+// lazyKeys holds the form's session keys. With SESSION_KEY (the local runner,
+// tests) New fills it at once; in AWS there is no such variable and the keys
+// are derived on first use from the secret that secret returns (the sealer's
+// PRF, which KMS unwraps: a network call, so never during Lambda init). Loads
+// are serialised so that concurrent first requests derive once, and a failed
+// load is not cached: the next request tries again.
+type lazyKeys struct {
+	keys   atomic.Pointer[sessionKeys]
+	mu     sync.Mutex
+	secret func() ([]byte, error)
+}
+
+// get returns the keys, deriving them if they are not yet.
+func (l *lazyKeys) get() (*sessionKeys, error) {
+	if k := l.keys.Load(); k != nil {
+		return k, nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if k := l.keys.Load(); k != nil {
+		return k, nil
+	}
+	if l.secret == nil {
+		return nil, errors.New("webform: no session key")
+	}
+	secret, err := l.secret()
+	if err != nil {
+		return nil, err
+	}
+	k, err := newSessionKeys(secret)
+	if err != nil {
+		return nil, err
+	}
+	l.keys.Store(k)
+	return k, nil
 }
 
 // seal encrypts v for the cookie named name (the name is bound as additional

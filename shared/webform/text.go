@@ -150,6 +150,7 @@ var catalog = map[string]msg{
 
 	"error.forbidden":     {"This page has expired or the request did not come from this form. Go back to the form, reload it and try again.", "Cette page a expiré ou la demande ne vient pas de ce formulaire. Revenez au formulaire, rechargez-le et réessayez."},
 	"error.internal":      {"The referral was not sent. Try again in a few minutes. If it keeps happening, contact the program team.", "La recommandation n’a pas été envoyée. Réessayez dans quelques minutes. Si le problème persiste, communiquez avec l’équipe du programme."},
+	"error.unavailable":   {"The form is not available right now. Try again in a few minutes. If it keeps happening, contact the program team.", "Le formulaire n’est pas disponible pour le moment. Réessayez dans quelques minutes. Si le problème persiste, communiquez avec l’équipe du programme."},
 	"error.back":          {"Back to the form", "Retour au formulaire"},
 	"error.duplicate":     {"You have already sent a referral with this reference. Use a different reference, or find the existing referral", "Vous avez déjà envoyé une recommandation avec cette référence. Utilisez une autre référence, ou retrouvez la recommandation existante"},
 	"error.stream_closed": {"This pathway is not taking referrals now. Choose another pathway.", "Ce volet n’accepte pas de recommandations pour le moment. Choisissez un autre volet."},

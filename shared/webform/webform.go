@@ -38,8 +38,14 @@ const SessionTTL = 4 * time.Hour
 
 // Config is the web-form function's configuration.
 type Config struct {
-	// SessionKey seals session cookies and keys CSRF tokens (at least 32 bytes).
+	// SessionKey seals session cookies and keys CSRF tokens (at least 32
+	// bytes; SESSION_KEY, which the local runner and tests set).
 	SessionKey []byte
+	// SessionSecret, used when SessionKey is empty (in AWS), returns the
+	// secret the keys are derived from instead. It is called on the first
+	// request, not by New, and again after a failure; while it fails, pages
+	// answer 503 and the log says why.
+	SessionSecret func() ([]byte, error)
 	// DevSignIn enables the development sign-in that lets anyone pick a
 	// partner. Only the local runner sets it; template.yaml never does.
 	DevSignIn bool
@@ -59,7 +65,7 @@ type Config struct {
 // Form is the web-form function.
 type Form struct {
 	cfg  Config
-	keys *sessionKeys
+	sess lazyKeys
 	disc discoveryCache
 	jwks jwksCache
 	used usedStates
@@ -67,9 +73,12 @@ type Form struct {
 
 // New checks cfg and returns the form.
 func New(cfg Config) (*Form, error) {
-	keys, err := newSessionKeys(cfg.SessionKey)
-	if err != nil {
-		return nil, err
+	var keys *sessionKeys
+	if len(cfg.SessionKey) > 0 || cfg.SessionSecret == nil {
+		var err error
+		if keys, err = newSessionKeys(cfg.SessionKey); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.Create == nil {
 		return nil, errors.New("webform: Create is required")
@@ -83,8 +92,18 @@ func New(cfg Config) (*Form, error) {
 	if len(cfg.Partners) == 0 {
 		cfg.Partners = []string{"unhcr", "front-line-defenders", "protectdefenders-eu"}
 	}
-	return &Form{cfg: cfg, keys: keys}, nil
+	f := &Form{cfg: cfg}
+	if keys != nil {
+		f.sess.keys.Store(keys)
+	} else {
+		f.sess.secret = cfg.SessionSecret
+	}
+	return f, nil
 }
+
+// keys returns the session keys. Step has made sure they are there before
+// any handler runs.
+func (f *Form) keys() *sessionKeys { return f.sess.keys.Load() }
 
 // Step routes one request of the web-form function by its route key.
 func (f *Form) Step(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
@@ -93,6 +112,13 @@ func (f *Form) Step(ctx context.Context, r *apigw.Request) (apigw.Response, erro
 	method := r.Method()
 	if method == http.MethodPost && !sameOrigin(r) {
 		return f.errorPage(r, http.StatusForbidden, "error.forbidden"), nil
+	}
+	if _, err := f.sess.get(); err != nil {
+		// In AWS the keys come from the sealer through KMS: a failure is
+		// (most likely) passing, and the next request tries again. The
+		// error names no secret.
+		r.Log.Error("web session keys unavailable", "error", err.Error())
+		return f.errorPage(r, http.StatusServiceUnavailable, "error.unavailable"), nil
 	}
 	switch method + " " + r.Event.RawPath {
 	case "GET " + FormPath:
@@ -154,7 +180,7 @@ func (f *Form) current(r *apigw.Request) (s session, raw string, ok bool) {
 	if raw == "" {
 		return session{}, "", false
 	}
-	if err := f.keys.open(spec.sessionCookie(), raw, &s); err != nil || !s.valid(f.cfg.Now()) {
+	if err := f.keys().open(spec.sessionCookie(), raw, &s); err != nil || !s.valid(f.cfg.Now()) {
 		return session{}, "", false
 	}
 	return s, raw, true
@@ -210,7 +236,7 @@ func (f *Form) startSession(r *apigw.Request, s session) (apigw.Response, error)
 func (f *Form) sessionCookie(r *apigw.Request, s session) (string, error) {
 	s.Expires = f.cfg.Now().Add(SessionTTL).Unix()
 	spec := specFor(r.Header("Host"))
-	val, err := f.keys.seal(spec.sessionCookie(), s)
+	val, err := f.keys().seal(spec.sessionCookie(), s)
 	if err != nil {
 		return "", problem.Wrap(problem.Internal, err)
 	}
@@ -220,7 +246,7 @@ func (f *Form) sessionCookie(r *apigw.Request, s session) (string, error) {
 func (f *Form) signOut(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
 	_, raw, ok := f.current(r)
 	v, _ := url.ParseQuery(string(r.Body))
-	if ok && !f.keys.checkCSRF(raw, v.Get("csrf_token")) {
+	if ok && !f.keys().checkCSRF(raw, v.Get("csrf_token")) {
 		return f.errorPage(r, http.StatusForbidden, "error.forbidden"), nil
 	}
 	spec := specFor(r.Header("Host"))
@@ -268,7 +294,7 @@ func (f *Form) post(ctx context.Context, r *apigw.Request) (apigw.Response, erro
 	if err != nil {
 		return apigw.Response{}, problem.Invalid(problem.FieldError{Code: problem.CodeMalformed})
 	}
-	if !f.keys.checkCSRF(raw, values.Get("csrf_token")) {
+	if !f.keys().checkCSRF(raw, values.Get("csrf_token")) {
 		if wantsJSON(r) {
 			return apigw.Response{}, problem.New(problem.Forbidden)
 		}
@@ -360,7 +386,7 @@ func (f *Form) confirmation(ctx context.Context, r *apigw.Request) (apigw.Respon
 		return redirect(withLang(SignInPath, r.Lang)), nil
 	}
 	p := f.newPage(r, "title.confirmation")
-	p.Session, p.CSRF = &s, f.keys.csrfToken(raw)
+	p.Session, p.CSRF = &s, f.keys().csrfToken(raw)
 	p.ReferralID = r.Event.QueryStringParameters["id"]
 	if !validID(p.ReferralID) {
 		p.ReferralID = ""
@@ -533,7 +559,7 @@ func (f *Form) formPage(r *apigw.Request, s session, raw string, values url.Valu
 		title = "title.form_errors"
 	}
 	p := f.newPage(r, title)
-	p.Session, p.CSRF = &s, f.keys.csrfToken(raw)
+	p.Session, p.CSRF = &s, f.keys().csrfToken(raw)
 	p.Values = values
 	p.Streams = f.cfg.Streams
 	p.IdempotencyKey = ulid.Make().String()
