@@ -78,9 +78,15 @@ func newFakeProvider(t *testing.T) *fakeProvider {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		p.jwksHits++
+		// Uncompressed point: 0x04 || X (32 bytes) || Y (32 bytes).
+		pt, err := p.ecKey.PublicKey.Bytes()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
 		keys := []map[string]string{rsaJWK("rsa-1", &p.rsaKey.PublicKey), {
 			"kty": "EC", "kid": "ec-1", "use": "sig", "alg": "ES256", "crv": "P-256",
-			"x": b64(p.ecKey.PublicKey.X.FillBytes(make([]byte, 32))), "y": b64(p.ecKey.PublicKey.Y.FillBytes(make([]byte, 32))),
+			"x": b64(pt[1:33]), "y": b64(pt[33:65]),
 		}}
 		for kid, k := range p.extraKeys {
 			keys = append(keys, rsaJWK(kid, &k.PublicKey))
