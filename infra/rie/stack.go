@@ -110,9 +110,6 @@ func refs(tpl *samtemplate.Template) map[string]string {
 // CursorKey is the list-cursor key the functions get (CURSOR_KEY).
 const CursorKey = "rie test cursor key, 32 bytes or more"
 
-// SessionKey is the web form's session key (SESSION_KEY).
-const SessionKey = "rie test session key, 32 bytes or more!!"
-
 // Env is the whole process environment of a function under the emulator:
 // its variables from the template (Globals merged, intrinsics resolved),
 // pointed at the embedded servers, with a local keyset instead of KMS.
@@ -124,9 +121,8 @@ func (s *Stack) Env(fn samtemplate.Function) []string {
 	vars["CURSOR_KEY"] = CursorKey
 	vars["DYNAMODB_ENDPOINT"] = s.DynamoDB.URL
 	vars["S3_ENDPOINT"] = s.S3.URL
-	if _, ok := vars["SESSION_KEY"]; ok {
-		vars["SESSION_KEY"] = SessionKey
-	}
+	// No SESSION_KEY: as in AWS, the web form derives its session keys from
+	// the sealer on first use.
 	vars["AWS_REGION"] = "ca-central-1"
 	vars["AWS_ACCESS_KEY_ID"], vars["AWS_SECRET_ACCESS_KEY"] = "local", "local"
 	vars["AWS_LAMBDA_FUNCTION_NAME"] = fn.LogicalID
