@@ -482,6 +482,51 @@ func TestBrowser(t *testing.T) {
 		b.screenshot(t, ctx, "confirmation-fr.png")
 	})
 
+	for _, js := range []bool{false, true} {
+		name := map[bool]string{false: "without", true: "with"}[js]
+		t.Run("language switch keeps the values, "+name+" JavaScript", func(t *testing.T) {
+			ctx := b.tab(t, js)
+			b.signIn(t, ctx, "en", "unhcr")
+			d := sample("UNHCR-LANG-" + strings.ToUpper(name))
+			d.members = d.members[:1]
+			do(t, ctx, chromedp.Click(byID("add-member")), chromedp.WaitVisible(byID("family_members.0.given_name")))
+			fill(t, ctx, d)
+			want := formState(t, ctx)
+			if want["family_members.0.given_name"] != "An" || want["partner_reference"] != d.ref || want["consent.given"] != "true" {
+				t.Fatalf("form not filled: %v", want)
+			}
+			switchLang(t, ctx, "fr")
+			if got := formState(t, ctx); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("values after switching to French:\n got %v\nwant %v", got, want)
+			}
+			label := eval[string](t, ctx, `document.querySelector("label[for='principal.given_name']").textContent`)
+			title, _ := chromedp.Run(ctx, chromedp.Title())
+			if label != "Prénom ou prénoms" || !strings.HasPrefix(title, "Recommander") {
+				t.Errorf("after the switch: label %q, title %q", label, title)
+			}
+			if n := eval[int](t, ctx, `document.querySelectorAll("#error-summary, [aria-invalid=true]").length`); n != 0 {
+				t.Errorf("the switch showed %d errors", n)
+			}
+			// Focus is back on the toggle (autofocus without scripts).
+			if f := eval[string](t, ctx, `document.activeElement.id`); f != "lang-toggle" {
+				t.Errorf("focus after the switch on %q, want lang-toggle", f)
+			}
+			if js {
+				b.runAxe(t, ctx, "form after a language switch (fr)")
+			}
+			switchLang(t, ctx, "en")
+			if got := formState(t, ctx); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("values after switching back:\n got %v\nwant %v", got, want)
+			}
+			// Enter in a field sends the referral: the form's default button
+			// is not the toggle (nor a row's button).
+			do(t, ctx, chromedp.Focus(byID("principal.family_name")))
+			confirmAfter(t, ctx, chromedp.KeyEvent(kb.Enter))
+			id, _ := chromedp.Run(ctx, chromedp.Text(byID("referral-id")))
+			checkStored(t, b.apiReferral(t, "unhcr", id), d, "en")
+		})
+	}
+
 	t.Run("keyboard only", func(t *testing.T) {
 		ctx := b.tab(t, true)
 		do(t, ctx, chromedp.Navigate(b.base+"/sign-in?lang=en"), chromedp.WaitVisible(byID("sign-in")))
@@ -539,7 +584,13 @@ func TestBrowser(t *testing.T) {
 // error summary if the form comes back instead.
 func submitOK(t *testing.T, ctx context.Context) {
 	t.Helper()
-	do(t, ctx, chromedp.Click(byID("submit")), chromedp.WaitVisible(chromedp.CSS("#referral-id, #error-summary, h1")))
+	confirmAfter(t, ctx, chromedp.Click(byID("submit")))
+}
+
+// confirmAfter does send (which sends the form) and waits as submitOK does.
+func confirmAfter(t *testing.T, ctx context.Context, send chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	do(t, ctx, send, chromedp.WaitVisible(chromedp.CSS("#referral-id, #error-summary, h1")))
 	for i := 0; i < 50; i++ {
 		state := eval[string](t, ctx, `document.getElementById("referral-id") ? "ok" : (document.getElementById("error-summary") ? document.getElementById("error-summary").innerText : "")`)
 		switch {
@@ -551,6 +602,23 @@ func submitOK(t *testing.T, ctx context.Context) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatal("no confirmation after 5 s")
+}
+
+// switchLang presses the form's language toggle and waits for the form to
+// come back in lang.
+func switchLang(t *testing.T, ctx context.Context, lang string) {
+	t.Helper()
+	do(t, ctx, chromedp.Click(byID("lang-toggle")),
+		chromedp.WaitVisible(chromedp.CSS(`html[lang="`+lang+`"] [id="referral-form"]`)))
+}
+
+// formState is every control's value (text, selects) or checked state
+// (radios, checkboxes) by id.
+func formState(t *testing.T, ctx context.Context) map[string]string {
+	t.Helper()
+	return eval[map[string]string](t, ctx, `Object.fromEntries([...document.getElementById("referral-form").elements]
+  .filter(el => el.id && el.type !== "submit" && el.type !== "hidden")
+  .map(el => [el.id, (el.type === "radio" || el.type === "checkbox") ? String(el.checked) : el.value]))`)
 }
 
 func key(t *testing.T, ctx context.Context, keys string) {

@@ -305,8 +305,17 @@ func (f *Form) post(ctx context.Context, r *apigw.Request) (apigw.Response, erro
 	delete(values, "lang")
 	rows := memberRows(values)
 
-	// Without JavaScript, adding and removing family rows are round trips.
+	// Without JavaScript, adding and removing family rows are round trips;
+	// so is switching language, with or without it.
 	switch {
+	case action == "lang-en" || action == "lang-fr":
+		// The same form, every value (blank rows too) as it was, in the
+		// other language: nothing is validated or created. Focus returns
+		// to the toggle, where the user was.
+		r.Lang = problem.Lang(strings.TrimPrefix(action, "lang-"))
+		p := f.formPage(r, s, raw, renumber(values, rows), nil)
+		p.Focus = "lang-toggle"
+		return f.render(p, "form", http.StatusOK)
 	case action == "add-member":
 		if len(rows) < maxRows {
 			rows = append(rows, map[string]string{})
@@ -501,6 +510,10 @@ type page struct {
 	Session   *session
 	CSRF      string
 	SwitchURL string
+	// LangAction, on the form, makes the language toggle a submit button of
+	// the form ("lang-fr", "lang-en") instead of the SwitchURL link, so that
+	// switching keeps what was typed.
+	LangAction string
 
 	// sign-in
 	Partners []string
@@ -541,7 +554,7 @@ func (f *Form) newPage(r *apigw.Request, titleKey string) *page {
 	q.Set("lang", string(other))
 	path := r.Event.RawPath
 	if r.Method() == http.MethodPost {
-		path = FormPath // a re-rendered form's language switch opens a fresh form
+		path = FormPath // pages answering a post (error pages) link to a fresh form; the form itself switches with LangAction
 		if r.Event.RawPath == SignInPath {
 			path = SignInPath
 		}
@@ -572,6 +585,7 @@ func (f *Form) formPage(r *apigw.Request, s session, raw string, values url.Valu
 	}
 	msgs, _ := json.Marshal(clientMessages(r.Lang))
 	p.MessagesJSON = template.JS(msgs)
+	p.LangAction = "lang-" + T(r.Lang, "lang.switchTag")
 	return p
 }
 

@@ -224,8 +224,16 @@
 
   var submit = document.getElementById("submit");
   var sending = false;
+  // The language toggle (in the header, a submit button of this form) posts
+  // the form natively: the server renders it again in the other language
+  // with every value kept. Browsers without SubmitEvent.submitter are told
+  // by the click.
+  var toggle = document.getElementById("lang-toggle");
+  var switching = false;
+  if (toggle) { toggle.addEventListener("click", function () { switching = true; }); }
+  window.addEventListener("pageshow", function () { switching = false; });
   form.addEventListener("submit", function (e) {
-    if (e.submitter && e.submitter.name === "action") { return; }
+    if (switching || (e.submitter && e.submitter.name === "action")) { return; }
     e.preventDefault();
     if (sending) { return; }
     var errs = validate();
@@ -267,7 +275,8 @@
   }
 
   // Focus after a server round trip: the error summary, or the field named
-  // by the server (a row just added, or the add button after a removal).
+  // by the server (a row just added, the add button after a removal, the
+  // language toggle after a switch).
   var summary = document.getElementById("error-summary");
   var focus = form.getAttribute("data-focus");
   if (summary) { summary.focus(); }
