@@ -3,12 +3,10 @@ package bench_test
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"regexp"
 	"runtime"
 	"sort"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -50,21 +48,7 @@ func BenchmarkColdStart(b *testing.B) {
 		b.Fatal(err)
 	}
 	vars := map[string]string{"year": strconv.Itoa(stack.Year), "today": time.Now().UTC().Format(time.DateOnly), "id": notFoundID}
-	event := func(name string) []byte {
-		path := filepath.Join(root, "infra", "rie", "testdata", "events", name+".json")
-		if name == "create-referral" {
-			path = filepath.Join(root, "shared", "api", "testdata", "create-referral.json")
-		}
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		s := string(raw)
-		for k, v := range vars {
-			s = strings.ReplaceAll(s, "{{"+k+"}}", v)
-		}
-		return []byte(s)
-	}
+	event := func(name string) []byte { return testenv.Event(b, name, vars) }
 	var hello, helloInit float64
 	initRE := regexp.MustCompile(`INIT REPORT\(durationMs: ([0-9.]+)\)`)
 	measure := func(b *testing.B, isHello bool, bootstrap string, env []string, payload []byte) {

@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -103,23 +101,8 @@ func TestDynamoDBCallBudget(t *testing.T) {
 	deps := e.Deps(nil, nil)
 	deps.Store = dynamostore.New(db, e.Table, e.Sealer)
 
-	root := testenv.Root(t)
 	vars := map[string]string{"year": strconv.Itoa(year), "today": time.Now().UTC().Format(time.DateOnly)}
-	event := func(name string) []byte {
-		path := filepath.Join(root, "infra", "rie", "testdata", "events", name+".json")
-		if name == "create-referral" {
-			path = filepath.Join(root, "shared", "api", "testdata", "create-referral.json")
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := string(b)
-		for k, v := range vars {
-			s = strings.ReplaceAll(s, "{{"+k+"}}", v)
-		}
-		return []byte(s)
-	}
+	event := func(name string) []byte { return testenv.Event(t, name, vars) }
 	type row struct {
 		step string
 		ops  []string

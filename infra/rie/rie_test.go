@@ -123,18 +123,7 @@ func TestFunctionsUnderRIE(t *testing.T) {
 		}
 		return v.Status + "/" + strconv.Itoa(v.Persons)
 	}
-	event := func(name string) []byte {
-		t.Helper()
-		b, err := os.ReadFile(filepath.Join("testdata", "events", name+".json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := string(b)
-		for k, v := range vars {
-			s = strings.ReplaceAll(s, "{{"+k+"}}", v)
-		}
-		return []byte(s)
-	}
+	event := func(name string) []byte { return testenv.Event(t, name, vars) }
 
 	// A partner refers a defender with one child: the real API Gateway event.
 	create, err := os.ReadFile(filepath.Join(root, "shared", "api", "testdata", "create-referral.json"))

@@ -87,24 +87,11 @@ func TestWithoutSealerOnRealData(t *testing.T) {
 	e.Seed(t, year, 2)
 	sealed := e.Deps(nil, nil)
 
-	root := testenv.Root(t)
 	vars := map[string]string{"year": strconv.Itoa(year)}
 	event := func(name string) events.APIGatewayV2HTTPRequest {
 		t.Helper()
-		path := filepath.Join(root, "infra", "rie", "testdata", "events", name+".json")
-		if name == "create-referral" {
-			path = filepath.Join(root, "shared", "api", "testdata", "create-referral.json")
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := string(b)
-		for k, v := range vars {
-			s = strings.ReplaceAll(s, "{{"+k+"}}", v)
-		}
 		var ev events.APIGatewayV2HTTPRequest
-		if err := json.Unmarshal([]byte(s), &ev); err != nil {
+		if err := json.Unmarshal(testenv.Event(t, name, vars), &ev); err != nil {
 			t.Fatal(err)
 		}
 		return ev
