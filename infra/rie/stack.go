@@ -32,7 +32,7 @@ type Stack struct {
 	Store    *dynamostore.Store
 	// Year is the seeded period.
 	Year int
-	// KeysetFile is the local Tink keyset every function opens.
+	// KeysetFile is the local keyset file every function opens.
 	KeysetFile string
 	refs       map[string]string
 }

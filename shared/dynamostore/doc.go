@@ -7,7 +7,7 @@
 //
 //	entity            pk                         sk                          notes
 //	referral          REF#<id>                   A                           gsi1 PARTNER#<p> / <created>#<id>; gsi2 REFS / <created>#<id>;
-//	                                                                         names, birth dates, asylum country, profile, contact sealed (Tink, AAD = id + attribute)
+//	                                                                         names, birth dates, asylum country, profile, contact sealed (AES-GCM, AAD = id + attribute)
 //	audit event       REF#<id>                   EV#<at>#<nonce>             state changes, no personal data
 //	read audit        REF#<id>                   READ#<at>#<nonce>           who read the full referral
 //	partner ref       PREF#<partner>#<ref>       A                           makes partner_reference unique per partner

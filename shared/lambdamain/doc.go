@@ -8,7 +8,7 @@
 //
 // There are two entry points. A function whose step handles no personal data
 // calls lambdamain.RunWithoutSealer(api.GetPeriod): this package imports no
-// sealer, so the binary links neither Tink nor a KMS client, and the store's
+// sealer, so the binary links neither shared/seal nor a KMS client, and the store's
 // sealer refuses every call (ErrNoPersonalData) so a wrong declaration fails
 // loudly. A function that seals, opens or fingerprints — including every
 // step that takes an Idempotency-Key, whose stored response is sealed —

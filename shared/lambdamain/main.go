@@ -72,7 +72,7 @@ type OpenSealer func(ctx context.Context, env Env, cfg aws.Config, log *slog.Log
 
 // RunWithoutSealer starts the handler construct builds for a function whose
 // step handles no personal data (api.GetPeriod, jobs.DailyReport, ...): it
-// opens no sealer, so the binary links neither Tink nor the KMS client, and
+// opens no sealer, so the binary links neither shared/seal nor the KMS client, and
 // its store's sealer refuses every call (NoPersonalData). It never returns.
 // A function that seals, opens or fingerprints calls sealing.Run instead;
 // shared/steps records which is which and tests each main.go against it.

@@ -1,30 +1,16 @@
 package seal
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
-	"sync/atomic"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
-	"github.com/tink-crypto/tink-go-awskms/v3/integration/awskms"
-	"github.com/tink-crypto/tink-go/v2/aead"
-	"github.com/tink-crypto/tink-go/v2/keyset"
-	"github.com/tink-crypto/tink-go/v2/prf"
-	tinkpb "github.com/tink-crypto/tink-go/v2/proto/tink_go_proto"
-	"github.com/tink-crypto/tink-go/v2/tink"
 )
-
-// fingerprintKeysetAD binds the encrypted fingerprint keyset to its purpose.
-// KMS sees it as the encryption context {"associatedData": hex(...)}, which
-// CloudTrail records and a key policy can require.
-var fingerprintKeysetAD = []byte("haven/seal/fingerprint-keyset/v1")
-
-const kmsURIPrefix = "aws-kms://"
 
 // KMS is the part of the AWS KMS client a Sealer uses; *kms.Client satisfies
 // it, and tests pass a fake.
@@ -33,27 +19,23 @@ type KMS interface {
 	Decrypt(ctx context.Context, params *kms.DecryptInput, optFns ...func(*kms.Options)) (*kms.DecryptOutput, error)
 }
 
-// Option configures OpenKMS and GenerateKeysets.
-type Option func(*kmsOptions)
+// contextKey names the KMS encryption-context entry that binds a wrapped
+// keyset to its purpose. KMS requires the same context to unwrap, CloudTrail
+// records it, and a key policy can require it (kms:EncryptionContext:haven:keyset).
+const contextKey = "haven:keyset"
 
-type kmsOptions struct {
-	client KMS
-}
+// keysetsVersion is the version of the SEALING_KEYSETS blob. Version 1 held
+// Tink keysets; a blob of that version is refused with a message saying to
+// make a new one.
+const keysetsVersion = 2
 
-// WithKMSClient makes the Sealer use client (for example the process's shared
-// kms.NewFromConfig(cfg)) instead of building one from the default AWS
-// configuration. The client's region must be the key's region.
-func WithKMSClient(client KMS) Option {
-	return func(o *kmsOptions) { o.client = client }
-}
+// unwrapTimeout bounds one KMS unwrap, so a request that finds KMS hanging
+// fails (and the next one retries) well inside the function's timeout.
+const unwrapTimeout = 5 * time.Second
 
-// dataKeysetAD binds the encrypted data keyset to its purpose, as
-// fingerprintKeysetAD does for the fingerprint keyset.
-var dataKeysetAD = []byte("haven/seal/data-keyset/v1")
-
-// keysets is the deployable form of a stack's keys: two Tink keysets, each
-// encrypted by the stack's KMS key. It travels base64-encoded in the
-// SEALING_KEYSETS parameter; GenerateKeysets makes it.
+// keysets is the deployable form of a stack's keys: the data keyset and the
+// fingerprint keyset, each encrypted by the stack's KMS key. It travels
+// base64-encoded in the SEALING_KEYSETS parameter; GenerateKeysets makes it.
 type keysets struct {
 	Version     int    `json:"v"`
 	Data        []byte `json:"data"`
@@ -62,168 +44,176 @@ type keysets struct {
 
 // OpenKMS returns a Sealer whose keys are the keysets in blob (as made by
 // GenerateKeysets), unwrapped by the KMS key keyARN
-// ("arn:aws:kms:<region>:<account>:key/<id>"; an "aws-kms://" prefix is
-// accepted): an AES256-GCM keyset that seals fields, and an HMAC-SHA256 PRF
-// keyset that fingerprints identities and derives other keys.
+// ("arn:aws:kms:<region>:<account>:key/<id>") through client: an AES-256-GCM
+// keyset that seals fields, and an HMAC-SHA256 key that fingerprints
+// identities and derives other keys.
 //
 // Why keysets wrapped by KMS rather than KMS envelope encryption per field:
 // an envelope per field costs one KMS request per field sealed or opened —
 // four per referral read, seventy-five per page of a list — which adds
 // latency to every step and spends the account's KMS request quota. Here KMS
 // is called once per keyset per Lambda execution environment; the keys never
-// leave memory, rotate as Tink keysets (new primary, old keys kept for
-// decryption), and disabling the KMS key stops every new environment.
+// leave memory, rotate by adding a primary key (RotateDataKeyset), and
+// disabling the KMS key stops every new environment.
 //
 // OpenKMS does no network I/O, so it belongs in a function's init phase: it
-// checks the ARN and the blob's framing, and builds the KMS client (without
-// WithKMSClient, from the default AWS configuration, whose credentials the SDK
-// resolves lazily). The first Seal/Open unwraps the data keyset and the first
-// Fingerprint the fingerprint keyset, one KMS call each, kept for the life of
-// the Sealer and retried on the next call if KMS failed.
-func OpenKMS(ctx context.Context, keyARN string, blob []byte, opts ...Option) (*Sealer, error) {
-	kek, err := kmsAEAD(ctx, keyARN, opts)
+// checks the ARN and the blob's framing. The first Seal/Open unwraps the data
+// keyset and the first Fingerprint the fingerprint keyset, one KMS Decrypt
+// each, kept for the life of the Sealer and retried on the next call if KMS
+// failed.
+func OpenKMS(keyARN string, blob []byte, client KMS) (*Sealer, error) {
+	arn, ks, err := checkDeployed(keyARN, blob, client)
 	if err != nil {
 		return nil, err
 	}
-	if len(blob) == 0 {
-		return nil, errors.New("seal: empty keysets (SEALING_KEYSETS)")
-	}
-	var ks keysets
-	if err := json.Unmarshal(blob, &ks); err != nil || ks.Version != 1 {
-		return nil, errors.New("seal: SEALING_KEYSETS is not a keysets blob made by GenerateKeysets")
-	}
-	// Parse both envelopes now, offline, so a truncated or mis-pasted
-	// parameter fails the cold start instead of the first referral.
-	for name, b := range map[string][]byte{"data": ks.Data, "fingerprint": ks.Fingerprint} {
-		ek, err := keyset.NewBinaryReader(bytes.NewReader(b)).ReadEncrypted()
+	loadData := func() (*dataAEAD, error) {
+		k, err := unwrap(client, arn, ks.Data, purposeData)
 		if err != nil {
-			return nil, fmt.Errorf("seal: %s keyset is not a Tink encrypted keyset: %w", name, err)
+			return nil, err
 		}
-		if len(ek.GetEncryptedKeyset()) == 0 {
-			return nil, fmt.Errorf("seal: %s keyset holds no ciphertext", name)
-		}
-	}
-	loadPRF := func() (*prf.Set, error) {
-		h, err := keyset.ReadWithAssociatedData(keyset.NewBinaryReader(bytes.NewReader(ks.Fingerprint)), kek, fingerprintKeysetAD)
-		if err != nil {
-			return nil, fmt.Errorf("seal: unwrap fingerprint keyset with KMS: %w", err)
-		}
-		set, err := prf.NewPRFSet(h)
-		if err != nil {
-			return nil, fmt.Errorf("seal: fingerprint keyset: %w", err)
-		}
-		return set, nil
-	}
-	loadAEAD := func() (tink.AEAD, error) {
-		h, err := keyset.ReadWithAssociatedData(keyset.NewBinaryReader(bytes.NewReader(ks.Data)), kek, dataKeysetAD)
-		if err != nil {
-			return nil, fmt.Errorf("seal: unwrap data keyset with KMS: %w", err)
-		}
-		a, err := aead.New(h)
+		a, err := newDataAEAD(k)
 		if err != nil {
 			return nil, fmt.Errorf("seal: data keyset: %w", err)
 		}
 		return a, nil
 	}
-	return &Sealer{aead: &lazyAEAD{load: loadAEAD}, fingerprint: &lazyPRF{load: loadPRF}}, nil
+	loadFingerprint := func() (*fingerprintPRF, error) {
+		k, err := unwrap(client, arn, ks.Fingerprint, purposeFingerprint)
+		if err != nil {
+			return nil, err
+		}
+		return newFingerprintPRF(k), nil
+	}
+	return &Sealer{data: &lazy[dataAEAD]{load: loadData}, fingerprint: &lazy[fingerprintPRF]{load: loadFingerprint}}, nil
 }
 
-// GenerateKeysets makes a fresh AES256-GCM data keyset and HMAC-SHA256 PRF
-// keyset and returns them encrypted by the KMS key keyARN, each bound to its
-// purpose: base64 it (standard encoding) into the SealingKeysets parameter. It
-// calls KMS twice. Run it once per environment: new keysets cannot open what
-// the old ones sealed.
-func GenerateKeysets(ctx context.Context, keyARN string, opts ...Option) ([]byte, error) {
-	kek, err := kmsAEAD(ctx, keyARN, opts)
+// GenerateKeysets makes a fresh data keyset (one AES-256 key) and fingerprint
+// keyset (one HMAC-SHA256 key) and returns them encrypted by the KMS key
+// keyARN, each bound to its purpose: base64 it (standard encoding) into the
+// SealingKeysets parameter. It calls KMS Encrypt twice. Run it once per
+// environment: new keysets cannot open what the old ones sealed.
+func GenerateKeysets(ctx context.Context, keyARN string, client KMS) ([]byte, error) {
+	arn, err := checkARN(keyARN, client)
 	if err != nil {
 		return nil, err
 	}
-	wrap := func(tpl *tinkpb.KeyTemplate, ad []byte) ([]byte, error) {
-		h, err := keyset.NewHandle(tpl)
-		if err != nil {
-			return nil, fmt.Errorf("seal: new keyset: %w", err)
-		}
-		var buf bytes.Buffer
-		if err := h.WriteWithAssociatedData(keyset.NewBinaryWriter(&buf), kek, ad); err != nil {
-			return nil, fmt.Errorf("seal: wrap keyset with KMS: %w", err)
-		}
-		return buf.Bytes(), nil
-	}
-	ks := keysets{Version: 1}
-	if ks.Data, err = wrap(aead.AES256GCMKeyTemplate(), dataKeysetAD); err != nil {
+	data, err := newKeyset(purposeData)
+	if err != nil {
 		return nil, err
 	}
-	if ks.Fingerprint, err = wrap(prf.HMACSHA256PRFKeyTemplate(), fingerprintKeysetAD); err != nil {
+	fp, err := newKeyset(purposeFingerprint)
+	if err != nil {
+		return nil, err
+	}
+	out := keysets{Version: keysetsVersion}
+	if out.Data, err = wrap(ctx, client, arn, data); err != nil {
+		return nil, err
+	}
+	if out.Fingerprint, err = wrap(ctx, client, arn, fp); err != nil {
+		return nil, err
+	}
+	return json.Marshal(out)
+}
+
+// RotateDataKeyset returns blob with a fresh primary key added to its data
+// keyset: new seals use the new key, everything sealed before still opens
+// with the old ones, which stay. Deploy the result as SealingKeysets; running
+// environments keep the old keyset until they are recycled, which is safe
+// because the new keyset opens what they seal. The fingerprint keyset is kept
+// as it is: a new fingerprint key would make every stored fingerprint
+// unmatchable. It calls KMS Decrypt and Encrypt once each.
+func RotateDataKeyset(ctx context.Context, keyARN string, blob []byte, client KMS) ([]byte, error) {
+	arn, ks, err := checkDeployed(keyARN, blob, client)
+	if err != nil {
+		return nil, err
+	}
+	data, err := unwrap(client, arn, ks.Data, purposeData)
+	if err != nil {
+		return nil, err
+	}
+	if err := data.rotate(); err != nil {
+		return nil, err
+	}
+	if ks.Data, err = wrap(ctx, client, arn, data); err != nil {
 		return nil, err
 	}
 	return json.Marshal(ks)
 }
 
-// lazyAEAD unwraps the data keyset on first use (a KMS call, which must not
-// happen during Lambda init); a failed unwrap is retried by the next call.
-type lazyAEAD struct {
-	a    atomic.Pointer[tink.AEAD]
-	mu   sync.Mutex
-	load func() (tink.AEAD, error)
+func checkARN(keyARN string, client KMS) (string, error) {
+	arn := strings.TrimPrefix(keyARN, "aws-kms://") // the form Tink-era docs used
+	if !strings.HasPrefix(arn, "arn:") || !strings.Contains(arn, ":kms:") || !strings.Contains(arn, ":key/") {
+		return "", fmt.Errorf("seal: KMS key %q is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)", keyARN)
+	}
+	if client == nil {
+		return "", errors.New("seal: no KMS client")
+	}
+	return arn, nil
 }
 
-func (l *lazyAEAD) get() (tink.AEAD, error) {
-	if a := l.a.Load(); a != nil {
-		return *a, nil
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if a := l.a.Load(); a != nil {
-		return *a, nil
-	}
-	a, err := l.load()
+// checkDeployed checks a deployed key ARN and keysets blob, offline.
+func checkDeployed(keyARN string, blob []byte, client KMS) (string, *keysets, error) {
+	arn, err := checkARN(keyARN, client)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
-	l.a.Store(&a)
-	return a, nil
+	ks, err := parseKeysets(blob)
+	return arn, ks, err
 }
 
-func (l *lazyAEAD) Encrypt(plaintext, associatedData []byte) ([]byte, error) {
-	a, err := l.get()
-	if err != nil {
-		return nil, err
+// parseKeysets checks the blob offline, so a truncated or mis-pasted
+// parameter fails the cold start instead of the first referral.
+func parseKeysets(blob []byte) (*keysets, error) {
+	if len(blob) == 0 {
+		return nil, errors.New("seal: empty keysets (SEALING_KEYSETS)")
 	}
-	return a.Encrypt(plaintext, associatedData)
+	var ks keysets
+	if err := json.Unmarshal(blob, &ks); err != nil {
+		return nil, errors.New("seal: SEALING_KEYSETS is not a keysets blob made by go run ./infra/keyset")
+	}
+	switch {
+	case ks.Version == 1:
+		return nil, errors.New("seal: SEALING_KEYSETS holds Tink keysets (version 1), which Haven no longer reads: make new ones with go run ./infra/keyset")
+	case ks.Version != keysetsVersion:
+		return nil, fmt.Errorf("seal: SEALING_KEYSETS version %d, want %d", ks.Version, keysetsVersion)
+	case len(ks.Data) == 0 || len(ks.Fingerprint) == 0:
+		return nil, errors.New("seal: SEALING_KEYSETS lacks the data or the fingerprint keyset")
+	}
+	return &ks, nil
 }
 
-func (l *lazyAEAD) Decrypt(ciphertext, associatedData []byte) ([]byte, error) {
-	a, err := l.get()
+func wrap(ctx context.Context, client KMS, arn string, ks *keyset) ([]byte, error) {
+	plain, err := json.Marshal(ks)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("seal: encode keyset: %w", err)
 	}
-	return a.Decrypt(ciphertext, associatedData)
+	defer clear(plain)
+	out, err := client.Encrypt(ctx, &kms.EncryptInput{
+		KeyId:             aws.String(arn),
+		Plaintext:         plain,
+		EncryptionContext: map[string]string{contextKey: ks.Purpose},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("seal: wrap %s keyset with KMS: %w", ks.Purpose, err)
+	}
+	return out.CiphertextBlob, nil
 }
 
-// kmsAEAD returns the remote AEAD of the KMS key: the key-encryption key.
-func kmsAEAD(ctx context.Context, keyARN string, opts []Option) (tink.AEAD, error) {
-	arn := strings.TrimPrefix(keyARN, kmsURIPrefix)
-	if !strings.HasPrefix(arn, "arn:") || !strings.Contains(arn, ":kms:") {
-		return nil, fmt.Errorf("seal: KMS key %q is not a KMS key ARN", keyARN)
-	}
-	var o kmsOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
-	uri := kmsURIPrefix + arn
-	var clientOpts []awskms.ClientOption
-	if o.client != nil {
-		clientOpts = append(clientOpts, awskms.WithKMS(o.client))
-	}
-	// AssociatedData (the default of NewClientWithOptions) names the KMS
-	// encryption-context key; the deprecated constructors use a legacy name.
-	client, err := awskms.NewClientWithOptions(ctx, uri, clientOpts...)
+func unwrap(client KMS, arn string, blob []byte, purpose string) (*keyset, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), unwrapTimeout)
+	defer cancel()
+	out, err := client.Decrypt(ctx, &kms.DecryptInput{
+		KeyId:             aws.String(arn), // refuse a keyset wrapped by any other key
+		CiphertextBlob:    blob,
+		EncryptionContext: map[string]string{contextKey: purpose},
+	})
 	if err != nil {
-		return nil, fmt.Errorf("seal: KMS client: %w", err)
+		return nil, fmt.Errorf("seal: unwrap %s keyset with KMS: %w", purpose, err)
 	}
-	kek, err := client.GetAEAD(uri)
+	defer clear(out.Plaintext)
+	ks, err := parseKeyset(out.Plaintext, purpose)
 	if err != nil {
-		return nil, fmt.Errorf("seal: KMS key: %w", err)
+		return nil, fmt.Errorf("seal: %s keyset: %w", purpose, err)
 	}
-	return kek, nil
+	return ks, nil
 }

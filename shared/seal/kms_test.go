@@ -3,33 +3,32 @@ package seal_test
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/google/go-cmp/cmp"
 	"github.com/haven-hrd/haven/shared/seal"
-	"github.com/tink-crypto/tink-go/v2/aead"
-	"github.com/tink-crypto/tink-go/v2/keyset"
-	"github.com/tink-crypto/tink-go/v2/tink"
 )
 
 const testKeyARN = "arn:aws:kms:ca-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
-// fakeKMS stands in for one symmetric KMS key: it encrypts with a local Tink
-// AEAD bound to the key id and encryption context, as KMS binds them, and
-// counts calls so tests can see when the network would be used.
+// fakeKMS stands in for one symmetric KMS key: it encrypts with a local
+// AES-GCM key bound to the key id and encryption context, as KMS binds them,
+// and counts calls so tests can see when the network would be used.
 type fakeKMS struct {
 	keyID    string
-	aead     tink.AEAD
+	aead     cipher.AEAD
 	encrypts atomic.Int32
 	decrypts atomic.Int32
 	down     atomic.Bool
@@ -38,11 +37,11 @@ type fakeKMS struct {
 
 func newFakeKMS(t *testing.T, keyID string) *fakeKMS {
 	t.Helper()
-	h, err := keyset.NewHandle(aead.AES256GCMKeyTemplate())
+	block, err := aes.NewCipher([]byte(rand.Text()[:16]))
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := aead.New(h)
+	a, err := cipher.NewGCMWithRandomNonce(block)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,10 +70,7 @@ func (f *fakeKMS) Encrypt(_ context.Context, in *kms.EncryptInput, _ ...func(*km
 	if err != nil {
 		return nil, err
 	}
-	ct, err := f.aead.Encrypt(in.Plaintext, ad)
-	if err != nil {
-		return nil, err
-	}
+	ct := f.aead.Seal(nil, nil, in.Plaintext, ad)
 	return &kms.EncryptOutput{CiphertextBlob: ct, KeyId: in.KeyId}, nil
 }
 
@@ -87,7 +83,7 @@ func (f *fakeKMS) Decrypt(_ context.Context, in *kms.DecryptInput, _ ...func(*km
 	if err != nil {
 		return nil, err
 	}
-	pt, err := f.aead.Decrypt(in.CiphertextBlob, ad)
+	pt, err := f.aead.Open(nil, nil, in.CiphertextBlob, ad)
 	if err != nil {
 		return nil, fmt.Errorf("fake kms: InvalidCiphertextException: %w", err)
 	}
@@ -139,11 +135,11 @@ func openFakeKMS(t *testing.T) (*seal.Sealer, *fakeKMS) {
 	t.Helper()
 	ctx := context.Background()
 	f := newFakeKMS(t, testKeyARN)
-	blob, err := seal.GenerateKeysets(ctx, testKeyARN, seal.WithKMSClient(f))
+	blob, err := seal.GenerateKeysets(ctx, testKeyARN, f)
 	if err != nil {
 		t.Fatalf("GenerateKeysets: %v", err)
 	}
-	s, err := seal.OpenKMS(ctx, testKeyARN, blob, seal.WithKMSClient(f))
+	s, err := seal.OpenKMS(testKeyARN, blob, f)
 	if err != nil {
 		t.Fatalf("OpenKMS: %v", err)
 	}
@@ -156,7 +152,7 @@ func openFakeKMS(t *testing.T) (*seal.Sealer, *fakeKMS) {
 func TestOpenKMSIsLazy(t *testing.T) {
 	ctx := context.Background()
 	f := newFakeKMS(t, testKeyARN)
-	blob, err := seal.GenerateKeysets(ctx, testKeyARN, seal.WithKMSClient(f))
+	blob, err := seal.GenerateKeysets(ctx, testKeyARN, f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +162,7 @@ func TestOpenKMSIsLazy(t *testing.T) {
 	type counts struct{ Encrypts, Decrypts int32 }
 	got := func() counts { e, d := f.calls(); return counts{e, d} }
 
-	s, err := seal.OpenKMS(ctx, testKeyARN, blob, seal.WithKMSClient(f))
+	s, err := seal.OpenKMS(testKeyARN, blob, f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +198,7 @@ func TestOpenKMSIsLazy(t *testing.T) {
 		t.Errorf("KMS calls after three Fingerprints (-want +got):\n%s", diff)
 	}
 	ec := *f.lastCtx.Load()
-	want := map[string]string{"associatedData": hex.EncodeToString([]byte("haven/seal/fingerprint-keyset/v1"))}
+	want := map[string]string{"haven:keyset": "haven/seal/fingerprint"}
 	if diff := cmp.Diff(want, ec); diff != "" {
 		t.Errorf("encryption context of the fingerprint keyset unwrap (-want +got):\n%s", diff)
 	}
@@ -225,17 +221,17 @@ func TestFingerprintRetriesAfterKMSFailure(t *testing.T) {
 func TestKMSFingerprintStableAcrossSealers(t *testing.T) {
 	ctx := context.Background()
 	f := newFakeKMS(t, testKeyARN)
-	blob, err := seal.GenerateKeysets(ctx, testKeyARN, seal.WithKMSClient(f))
+	blob, err := seal.GenerateKeysets(ctx, testKeyARN, f)
 	if err != nil {
 		t.Fatal(err)
 	}
-	otherBlob, err := seal.GenerateKeysets(ctx, testKeyARN, seal.WithKMSClient(f))
+	otherBlob, err := seal.GenerateKeysets(ctx, testKeyARN, f)
 	if err != nil {
 		t.Fatal(err)
 	}
 	fingerprint := func(blob []byte) string {
 		t.Helper()
-		s, err := seal.OpenKMS(ctx, testKeyARN, blob, seal.WithKMSClient(f))
+		s, err := seal.OpenKMS(testKeyARN, blob, f)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -257,7 +253,7 @@ func TestKMSFingerprintStableAcrossSealers(t *testing.T) {
 func TestOpenKMSRejects(t *testing.T) {
 	ctx := context.Background()
 	f := newFakeKMS(t, testKeyARN)
-	blob, err := seal.GenerateKeysets(ctx, testKeyARN, seal.WithKMSClient(f))
+	blob, err := seal.GenerateKeysets(ctx, testKeyARN, f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,13 +268,20 @@ func TestOpenKMSRejects(t *testing.T) {
 		{"empty keyset", testKeyARN, nil},
 		{"garbage keyset", testKeyARN, []byte("definitely not a keyset")},
 		{"base64 text instead of bytes", testKeyARN, []byte("CiQAxxxx" + "yyyy")},
+		{"alias ARN", "arn:aws:kms:ca-central-1:111122223333:alias/haven", blob},
+		{"Tink keysets (version 1)", testKeyARN, []byte(`{"v":1,"data":"AAAA","fingerprint":"AAAA"}`)},
+		{"unknown version", testKeyARN, []byte(`{"v":3,"data":"AAAA","fingerprint":"AAAA"}`)},
+		{"no fingerprint keyset", testKeyARN, []byte(`{"v":2,"data":"AAAA"}`)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := seal.OpenKMS(ctx, tt.arn, tt.blob, seal.WithKMSClient(f)); err == nil {
+			if _, err := seal.OpenKMS(tt.arn, tt.blob, f); err == nil {
 				t.Error("OpenKMS succeeded, want error")
 			}
 		})
+	}
+	if _, err := seal.OpenKMS(testKeyARN, blob, nil); err == nil {
+		t.Error("OpenKMS without a KMS client succeeded")
 	}
 	e, d := f.calls()
 	if e != 2 || d != 0 { // the two Encrypts are GenerateKeysets's
@@ -291,11 +294,11 @@ func TestOpenKMSRejects(t *testing.T) {
 func TestFingerprintKeysetOfAnotherKey(t *testing.T) {
 	ctx := context.Background()
 	other := newFakeKMS(t, testKeyARN)
-	blob, err := seal.GenerateKeysets(ctx, testKeyARN, seal.WithKMSClient(other))
+	blob, err := seal.GenerateKeysets(ctx, testKeyARN, other)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := seal.OpenKMS(ctx, testKeyARN, blob, seal.WithKMSClient(newFakeKMS(t, testKeyARN)))
+	s, err := seal.OpenKMS(testKeyARN, blob, newFakeKMS(t, testKeyARN))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,10 +307,9 @@ func TestFingerprintKeysetOfAnotherKey(t *testing.T) {
 	}
 }
 
-// Without WithKMSClient, OpenKMS builds the SDK client from the default AWS
-// configuration. Pointed at a local KMS stand-in over HTTP, this checks the
-// real client path end to end and that it, too, makes no call at init.
-func TestOpenKMSDefaultClientOverHTTP(t *testing.T) {
+// The real SDK client, over HTTP to a KMS stand-in: checks the requests
+// Haven makes are ones the KMS protocol carries, and that opening makes none.
+func TestOpenKMSWithSDKClientOverHTTP(t *testing.T) {
 	f := newFakeKMS(t, testKeyARN)
 	var requests atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -315,28 +317,20 @@ func TestOpenKMSDefaultClientOverHTTP(t *testing.T) {
 		f.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	dir := t.TempDir()
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL_KMS":        srv.URL,
-		"AWS_ACCESS_KEY_ID":           "AKIDTEST",
-		"AWS_SECRET_ACCESS_KEY":       "test-secret",
-		"AWS_SESSION_TOKEN":           "",
-		"AWS_PROFILE":                 "",
-		"AWS_CONFIG_FILE":             filepath.Join(dir, "config"),
-		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "credentials"),
-		"AWS_EC2_METADATA_DISABLED":   "true",
-		"AWS_MAX_ATTEMPTS":            "1",
-	} {
-		t.Setenv(k, v)
-	}
+	client := kms.New(kms.Options{
+		Region:           "ca-central-1",
+		BaseEndpoint:     aws.String(srv.URL),
+		Credentials:      credentials.NewStaticCredentialsProvider("AKIDTEST", "test-secret", ""),
+		RetryMaxAttempts: 1,
+	})
 	ctx := context.Background()
-	blob, err := seal.GenerateKeysets(ctx, "aws-kms://"+testKeyARN)
+	blob, err := seal.GenerateKeysets(ctx, "aws-kms://"+testKeyARN, client)
 	if err != nil {
 		t.Fatalf("GenerateKeysets: %v", err)
 	}
 	requests.Store(0)
 
-	s, err := seal.OpenKMS(ctx, testKeyARN, blob)
+	s, err := seal.OpenKMS(testKeyARN, blob, client)
 	if err != nil {
 		t.Fatalf("OpenKMS: %v", err)
 	}
@@ -363,5 +357,93 @@ func TestOpenKMSDefaultClientOverHTTP(t *testing.T) {
 	}
 	if n := requests.Load(); n != 2 { // one unwrap of each keyset, however many Seals and Opens
 		t.Errorf("KMS requests = %d, want 2", n)
+	}
+}
+
+// Rotation adds a primary: what the old keyset sealed still opens, new seals
+// use the new key (so the old keyset cannot open them), and fingerprints do
+// not change.
+func TestRotateDataKeyset(t *testing.T) {
+	ctx := context.Background()
+	f := newFakeKMS(t, testKeyARN)
+	blob, err := seal.GenerateKeysets(ctx, testKeyARN, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotated, err := seal.RotateDataKeyset(ctx, testKeyARN, blob, f)
+	if err != nil {
+		t.Fatalf("RotateDataKeyset: %v", err)
+	}
+	open := func(b []byte) *seal.Sealer {
+		t.Helper()
+		s, err := seal.OpenKMS(testKeyARN, b, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	before, after := open(blob), open(rotated)
+	ad := []byte("referral/r1/people")
+	old, err := before.Seal([]byte("Đặng Thị Mai"), ad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := after.Seal([]byte("Đặng Thị Mai"), ad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		OldOpensWithNew, NewOpensWithNew, NewOpensWithOld bool
+		SameKeyID                                         bool
+		SameFingerprint                                   bool
+	}
+	opens := func(s *seal.Sealer, ct []byte) bool { _, err := s.Open(ct, ad); return err == nil }
+	fp := func(s *seal.Sealer) string {
+		v, err := s.Fingerprint("mai thi dang|1975-05-05|VNM")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	got := result{
+		OldOpensWithNew: opens(after, old),
+		NewOpensWithNew: opens(after, fresh),
+		NewOpensWithOld: opens(before, fresh),
+		SameKeyID:       bytes.Equal(old[1:5], fresh[1:5]),
+		SameFingerprint: fp(before) == fp(after),
+	}
+	want := result{OldOpensWithNew: true, NewOpensWithNew: true, SameFingerprint: true}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("after rotation (-want +got):\n%s", diff)
+	}
+}
+
+// A keyset wrapped for one purpose cannot be unwrapped for the other: the
+// encryption context differs, so KMS refuses.
+func TestKMSKeysetsBoundToPurpose(t *testing.T) {
+	ctx := context.Background()
+	f := newFakeKMS(t, testKeyARN)
+	blob, err := seal.GenerateKeysets(ctx, testKeyARN, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ks map[string]any
+	if err := json.Unmarshal(blob, &ks); err != nil {
+		t.Fatal(err)
+	}
+	ks["data"], ks["fingerprint"] = ks["fingerprint"], ks["data"]
+	swapped, err := json.Marshal(ks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := seal.OpenKMS(testKeyARN, swapped, f)
+	if err != nil {
+		t.Fatal(err) // offline checks cannot tell; the unwrap must
+	}
+	if _, err := s.Seal([]byte("x"), nil); err == nil {
+		t.Error("Seal with the fingerprint keyset in the data slot succeeded")
+	}
+	if _, err := s.Fingerprint("a|2000-01-01|CAN"); err == nil {
+		t.Error("Fingerprint with the data keyset in the fingerprint slot succeeded")
 	}
 }

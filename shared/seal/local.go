@@ -9,32 +9,30 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-
-	"github.com/tink-crypto/tink-go/v2/aead"
-	"github.com/tink-crypto/tink-go/v2/insecurecleartextkeyset"
-	"github.com/tink-crypto/tink-go/v2/keyset"
-	"github.com/tink-crypto/tink-go/v2/prf"
 )
 
 // localComment is written into every local keyset file so whoever finds one
 // knows what it is and what it must never be used for.
 const localComment = "Haven local-development keys, stored in cleartext. For the local runner and tests only: never use in AWS, never for real personal data."
 
-// localFile is the on-disk shape of a local keyset file: two Tink JSON
-// keysets, in cleartext.
+// localFile is the on-disk shape of a local keyset file: the two keysets, in
+// cleartext.
 type localFile struct {
 	Comment     string          `json:"comment"`
-	AEAD        json.RawMessage `json:"aead"`
+	Data        json.RawMessage `json:"data"`
 	Fingerprint json.RawMessage `json:"fingerprint"`
+	// AEAD is where files written before version 2 kept a Tink keyset;
+	// decoded only to say what to do about such a file.
+	AEAD json.RawMessage `json:"aead,omitempty"`
 }
 
 // OpenLocal returns a Sealer whose keys live in a JSON file at path, creating
-// the file with fresh keys (AES256-GCM for Seal/Open, HMAC-SHA256 PRF for
+// the file with fresh keys (AES-256-GCM for Seal/Open, HMAC-SHA256 for
 // Fingerprint) and 0600 permissions when it is missing, and reusing it
 // otherwise, so data sealed in one local run opens in the next.
 //
-// The keysets are stored in cleartext (Tink's insecurecleartextkeyset): this
-// is for the local runner and tests only, where there is no KMS. An existing
+// The keysets are stored in cleartext: this is for the local runner and tests
+// only, where there is no KMS. An existing
 // file readable by group or others is refused, as ssh refuses a loose private
 // key, because those keys open everything sealed with them.
 func OpenLocal(path string) (*Sealer, error) {
@@ -107,34 +105,26 @@ func createLocal(path string) ([]byte, error) {
 }
 
 func newLocalKeysets() ([]byte, error) {
-	aeadHandle, err := keyset.NewHandle(aead.AES256GCMKeyTemplate())
+	data, err := newKeyset(purposeData)
 	if err != nil {
-		return nil, fmt.Errorf("seal: new aead keyset: %w", err)
+		return nil, err
 	}
-	prfHandle, err := keyset.NewHandle(prf.HMACSHA256PRFKeyTemplate())
+	fp, err := newKeyset(purposeFingerprint)
 	if err != nil {
-		return nil, fmt.Errorf("seal: new fingerprint keyset: %w", err)
+		return nil, err
 	}
 	f := localFile{Comment: localComment}
-	if f.AEAD, err = cleartextJSON(aeadHandle); err != nil {
-		return nil, err
+	if f.Data, err = json.Marshal(data); err != nil {
+		return nil, fmt.Errorf("seal: encode keyset: %w", err)
 	}
-	if f.Fingerprint, err = cleartextJSON(prfHandle); err != nil {
-		return nil, err
+	if f.Fingerprint, err = json.Marshal(fp); err != nil {
+		return nil, fmt.Errorf("seal: encode keyset: %w", err)
 	}
-	data, err := json.MarshalIndent(f, "", "  ")
+	out, err := json.MarshalIndent(f, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("seal: encode keyset file: %w", err)
 	}
-	return append(data, '\n'), nil
-}
-
-func cleartextJSON(h *keyset.Handle) (json.RawMessage, error) {
-	var buf bytes.Buffer
-	if err := insecurecleartextkeyset.Write(h, keyset.NewJSONWriter(&buf)); err != nil {
-		return nil, fmt.Errorf("seal: encode keyset: %w", err)
-	}
-	return json.RawMessage(buf.Bytes()), nil
+	return append(out, '\n'), nil
 }
 
 func parseLocal(path string, data []byte) (*Sealer, error) {
@@ -144,24 +134,23 @@ func parseLocal(path string, data []byte) (*Sealer, error) {
 	if err := dec.Decode(&f); err != nil {
 		return nil, fmt.Errorf("seal: keyset file %s: %w", path, err)
 	}
-	if len(f.AEAD) == 0 || len(f.Fingerprint) == 0 {
-		return nil, fmt.Errorf("seal: keyset file %s: missing aead or fingerprint keyset", path)
+	if len(f.AEAD) > 0 {
+		return nil, fmt.Errorf("seal: keyset file %s holds Tink keysets from an older Haven, which it no longer reads; data sealed with them cannot be opened: delete the local data directory (or this file) and start again", path)
 	}
-	aeadHandle, err := insecurecleartextkeyset.Read(keyset.NewJSONReader(bytes.NewReader(f.AEAD)))
+	if len(f.Data) == 0 || len(f.Fingerprint) == 0 {
+		return nil, fmt.Errorf("seal: keyset file %s: missing data or fingerprint keyset", path)
+	}
+	dk, err := parseKeyset(f.Data, purposeData)
 	if err != nil {
-		return nil, fmt.Errorf("seal: keyset file %s: aead keyset: %w", path, err)
+		return nil, fmt.Errorf("seal: keyset file %s: data keyset: %w", path, err)
 	}
-	a, err := aead.New(aeadHandle)
+	a, err := newDataAEAD(dk)
 	if err != nil {
-		return nil, fmt.Errorf("seal: keyset file %s: aead keyset: %w", path, err)
+		return nil, fmt.Errorf("seal: keyset file %s: data keyset: %w", path, err)
 	}
-	prfHandle, err := insecurecleartextkeyset.Read(keyset.NewJSONReader(bytes.NewReader(f.Fingerprint)))
+	fk, err := parseKeyset(f.Fingerprint, purposeFingerprint)
 	if err != nil {
 		return nil, fmt.Errorf("seal: keyset file %s: fingerprint keyset: %w", path, err)
 	}
-	set, err := prf.NewPRFSet(prfHandle)
-	if err != nil {
-		return nil, fmt.Errorf("seal: keyset file %s: fingerprint keyset: %w", path, err)
-	}
-	return &Sealer{aead: a, fingerprint: loadedPRF(set)}, nil
+	return &Sealer{data: loaded(a), fingerprint: loaded(newFingerprintPRF(fk))}, nil
 }

@@ -346,6 +346,9 @@ func TestOpenLocalRejects(t *testing.T) {
 			return replaceOnce(t, validFile(t, false), `"comment":`, `"extra": 1, "comment":`)
 		}, 0o600},
 		{"keysets swapped", func(t *testing.T) string { return validFile(t, true) }, 0o600},
+		{"Tink keysets of an older Haven", func(t *testing.T) string {
+			return `{"comment": "", "aead": {"primaryKeyId": 1}, "fingerprint": {"primaryKeyId": 2}}`
+		}, 0o600},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -379,8 +382,8 @@ func validFile(t *testing.T, swap bool) string {
 		return string(data)
 	}
 	s := string(data)
-	s = replaceOnce(t, s, `"aead":`, `"tmp":`)
-	s = replaceOnce(t, s, `"fingerprint":`, `"aead":`)
+	s = replaceOnce(t, s, `"data":`, `"tmp":`)
+	s = replaceOnce(t, s, `"fingerprint":`, `"data":`)
 	return replaceOnce(t, s, `"tmp":`, `"fingerprint":`)
 }
 

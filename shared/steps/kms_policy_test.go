@@ -33,6 +33,9 @@ func TestKMSPolicyFollowsSealing(t *testing.T) {
 			}
 		}
 		needs := !steps.WithoutSealer[fn.CodeDir]
+		if needs && !unwrapLimitedToKeysets(fn.Properties["Policies"]) {
+			t.Errorf("%s may kms:Decrypt DataKey without the keyset encryption context (kms:EncryptionContext:haven:keyset)", fn.LogicalID)
+		}
 		switch {
 		case needs && !direct["kms:Decrypt"]:
 			t.Errorf("%s opens the sealer but may not kms:Decrypt DataKey", fn.LogicalID)
@@ -40,6 +43,32 @@ func TestKMSPolicyFollowsSealing(t *testing.T) {
 			t.Errorf("%s handles no personal data but has direct KMS access %v", fn.LogicalID, direct)
 		}
 	}
+}
+
+// unwrapLimitedToKeysets: every direct kms:Decrypt of DataKey requires the
+// encryption context seal.OpenKMS sends, so a sealing function's role cannot
+// decrypt anything else under the stack's key (S3 objects, other secrets).
+func unwrapLimitedToKeysets(policies any) bool {
+	want := fmt.Sprint([]any{"haven/seal/data", "haven/seal/fingerprint"})
+	found := false
+	for _, pol := range listOf(policies) {
+		for _, st := range listOf(mapOf(pol)["Statement"]) {
+			s := mapOf(st)
+			eq := mapOf(mapOf(s["Condition"])["StringEquals"])
+			if _, via := eq["kms:ViaService"]; via || s["Effect"] != "Allow" {
+				continue
+			}
+			for _, a := range actions(s["Action"]) {
+				if a == "kms:Decrypt" || a == "kms:*" || a == "kms:Decrypt*" {
+					if fmt.Sprint(eq["kms:EncryptionContext:haven:keyset"]) != want {
+						return false
+					}
+					found = true
+				}
+			}
+		}
+	}
+	return found
 }
 
 func mapOf(v any) map[string]any {

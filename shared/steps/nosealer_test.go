@@ -25,10 +25,10 @@ import (
 )
 
 // TestWithoutSealerLinksNoSealer: the binaries of steps.WithoutSealer link
-// neither the sealer (Tink) nor a KMS client, and no binary links the SDK's
-// config package through Haven's own code (awsconn builds the configuration
-// from Lambda's environment). The sealing functions still link config
-// through tink-go-awskms.
+// neither the sealer nor a KMS client, and no binary links the SDK's config
+// package (awsconn builds the configuration from Lambda's environment, so the
+// STS, SSO and IMDS credential clients stay out), protobuf or Tink: each of
+// those cost megabytes and milliseconds of init (BENCHMARKS.md).
 func TestWithoutSealerLinksNoSealer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go list")
@@ -42,36 +42,43 @@ func TestWithoutSealerLinksNoSealer(t *testing.T) {
 		t.Fatalf("go list: %v", err)
 	}
 	// Import paths, and prefixes (ending in "/" or naming sso, ssooidc).
-	forbidden := map[string]bool{
-		"github.com/haven-hrd/haven/shared/seal":               false, // shared/seal/identity is Tink-free
-		"github.com/haven-hrd/haven/shared/lambdamain/sealing": false,
-		"github.com/tink-crypto/":                              true,
-		"github.com/aws/aws-sdk-go-v2/service/kms":             false,
-		"github.com/aws/aws-sdk-go-v2/config":                  false,
-		"github.com/aws/aws-sdk-go-v2/credentials/":            true,
-		"github.com/aws/aws-sdk-go-v2/feature/ec2/imds":        false,
-		"github.com/aws/aws-sdk-go-v2/service/sts":             false,
-		"github.com/aws/aws-sdk-go-v2/service/sso":             true,
-		"github.com/aws/aws-sdk-go-v2/service/signin":          false,
+	type rule struct {
+		prefix     bool
+		sealersToo bool // forbidden in every binary, not only those without a sealer
 	}
-	seen := 0
+	forbidden := map[string]rule{
+		"github.com/haven-hrd/haven/shared/seal":               {}, // shared/seal/identity is free of keys
+		"github.com/haven-hrd/haven/shared/lambdamain/sealing": {},
+		"github.com/aws/aws-sdk-go-v2/service/kms":             {},
+		"github.com/tink-crypto/":                              {prefix: true, sealersToo: true},
+		"google.golang.org/protobuf/":                          {prefix: true, sealersToo: true},
+		"github.com/aws/aws-sdk-go-v2/config":                  {sealersToo: true},
+		"github.com/aws/aws-sdk-go-v2/credentials/":            {prefix: true, sealersToo: true},
+		"github.com/aws/aws-sdk-go-v2/feature/ec2/imds":        {sealersToo: true},
+		"github.com/aws/aws-sdk-go-v2/service/sts":             {sealersToo: true},
+		"github.com/aws/aws-sdk-go-v2/service/sso":             {prefix: true, sealersToo: true},
+		"github.com/aws/aws-sdk-go-v2/service/signin":          {sealersToo: true},
+	}
+	seen, sealers := 0, 0
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		fields := strings.Fields(line)
 		dir := filepath.Base(fields[0])
-		if !steps.WithoutSealer[dir] {
-			continue
+		without := steps.WithoutSealer[dir]
+		if without {
+			seen++
+		} else {
+			sealers++
 		}
-		seen++
 		for _, dep := range fields[1:] {
-			for f, prefix := range forbidden {
-				if dep == f || prefix && strings.HasPrefix(dep, f) {
+			for f, r := range forbidden {
+				if (without || r.sealersToo) && (dep == f || r.prefix && strings.HasPrefix(dep, f)) {
 					t.Errorf("functions/%s links %s", dir, dep)
 				}
 			}
 		}
 	}
-	if seen != len(steps.WithoutSealer) {
-		t.Errorf("go list showed %d of the %d functions without a sealer", seen, len(steps.WithoutSealer))
+	if seen != len(steps.WithoutSealer) || sealers == 0 {
+		t.Errorf("go list showed %d of the %d functions without a sealer and %d with", seen, len(steps.WithoutSealer), sealers)
 	}
 }
 

@@ -34,7 +34,7 @@ var ByDir = map[string]func(*api.Deps) any{
 // Idempotency-Key — whose stored response the store seals — and no list
 // cursor, whose key in AWS is derived from the fingerprint PRF). Their
 // main.go calls lambdamain.RunWithoutSealer, so their binaries link neither
-// Tink nor a KMS client, and their sealer refuses every call. Every other
+// shared/seal nor a KMS client, and their sealer refuses every call. Every other
 // function's main.go calls sealing.Run. The test checks each main.go
 // against this, and the local runner wires each function the same way.
 var WithoutSealer = map[string]bool{

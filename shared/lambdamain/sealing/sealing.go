@@ -1,7 +1,7 @@
 // Package sealing is the entry point of the functions that seal, open or
 // fingerprint personal data: functions/<dir>/main.go calls
-// sealing.Run(api.CreateReferral). It opens the sealer (shared/seal: Tink,
-// and under KMS a KMS client) before starting the handler; functions whose
+// sealing.Run(api.CreateReferral). It opens the sealer (shared/seal, and
+// under KMS a KMS client) before starting the handler; functions whose
 // step handles no personal data call lambdamain.RunWithoutSealer instead, so
 // that their binaries link none of it. shared/steps records which function
 // uses which, and its test checks every main.go against that.
@@ -31,7 +31,7 @@ func Run(construct func(*api.Deps) any) {
 // local runner and tests) or, in AWS, the keysets in SEALING_KEYSETS
 // wrapped by the KMS key KMS_KEY_ARN, through a KMS client of cfg. No KMS
 // call is made here: the keys are unwrapped on first use.
-func Open(ctx context.Context, env lambdamain.Env, cfg aws.Config, _ *slog.Logger) (lambdamain.Sealer, error) {
+func Open(_ context.Context, env lambdamain.Env, cfg aws.Config, _ *slog.Logger) (lambdamain.Sealer, error) {
 	var (
 		s   *seal.Sealer
 		err error
@@ -42,7 +42,7 @@ func Open(ctx context.Context, env lambdamain.Env, cfg aws.Config, _ *slog.Logge
 	case env.KMSKeyARN != "":
 		var blob []byte
 		if blob, err = base64.StdEncoding.DecodeString(env.SealingKeysets); err == nil {
-			s, err = seal.OpenKMS(ctx, env.KMSKeyARN, blob, seal.WithKMSClient(kms.NewFromConfig(cfg)))
+			s, err = seal.OpenKMS(env.KMSKeyARN, blob, kms.NewFromConfig(cfg))
 		}
 	default:
 		err = errors.New("neither KEYSET_FILE nor KMS_KEY_ARN is set")

@@ -1,6 +1,6 @@
 // Package identity builds the normalised identity string that
 // seal.Sealer.Fingerprint hashes. It is apart from shared/seal so that a step
-// can normalise without linking Tink (the hashing itself is the sealer's).
+// can normalise without linking the sealer and its keys (the hashing itself is the sealer's).
 package identity
 
 import (
