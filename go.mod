@@ -24,6 +24,7 @@ require (
 	go.etcd.io/bbolt v1.3.5
 	golang.org/x/text v0.44.0
 	gopkg.in/yaml.v3 v3.0.1
+	maragu.dev/gomponents v1.2.0
 	pgregory.net/rapid v1.3.0
 )
 

@@ -320,7 +320,7 @@ func (u *usedStates) claim(state string, expires, now int64) bool {
 func (f *Form) signedInPage(r *apigw.Request, cookie string) (apigw.Response, error) {
 	p := f.newPage(r, "title.signed_in")
 	p.Refresh = withLang(FormPath, r.Lang)
-	resp, err := f.render(p, "signedin", http.StatusOK)
+	resp, err := f.render(p, signedInView, http.StatusOK)
 	if err != nil {
 		return apigw.Response{}, err
 	}
@@ -340,7 +340,7 @@ func (f *Form) noticePage(r *apigw.Request, status int, key string) apigw.Respon
 	p := f.newPage(r, title)
 	p.Message = T(r.Lang, key)
 	p.Back = key != "signin.partners_only"
-	resp, err := f.render(p, "notice", status)
+	resp, err := f.render(p, noticeView, status)
 	if err != nil {
 		return apigw.Response{Status: http.StatusInternalServerError, Headers: map[string]string{}}
 	}

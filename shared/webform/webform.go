@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/oklog/ulid/v2"
+	g "maragu.dev/gomponents"
 
 	"github.com/haven-hrd/haven/shared/apigw"
 	"github.com/haven-hrd/haven/shared/problem"
@@ -199,7 +199,7 @@ func (f *Form) signInPage(ctx context.Context, r *apigw.Request) (apigw.Response
 	p := f.newPage(r, "title.sign_in")
 	p.Partners = f.cfg.Partners
 	p.Expired = r.Event.QueryStringParameters["expired"] == "1"
-	return f.render(p, "signin", http.StatusOK)
+	return f.render(p, signInView, http.StatusOK)
 }
 
 func (f *Form) signIn(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
@@ -216,7 +216,7 @@ func (f *Form) signIn(ctx context.Context, r *apigw.Request) (apigw.Response, er
 		p.Partners = f.cfg.Partners
 		p.Errors = []pageError{{ID: "partner-" + f.cfg.Partners[0], Text: FieldMessage(r.Lang, "partner", problem.CodeRequired)}}
 		p.Title = T(r.Lang, "error.prefix") + " " + p.Title
-		return f.render(p, "signin", http.StatusBadRequest)
+		return f.render(p, signInView, http.StatusBadRequest)
 	}
 	return f.startSession(r, session{Partner: partner, Subject: "local-caseworker-" + partner})
 }
@@ -263,7 +263,7 @@ func (f *Form) form(ctx context.Context, r *apigw.Request) (apigw.Response, erro
 		return redirect(withLang(SignInPath, r.Lang)), nil
 	}
 	p := f.formPage(r, s, raw, url.Values{"urgency": {"normal"}, "stream": {f.cfg.Streams[0]}}, nil)
-	resp, err := f.render(p, "form", http.StatusOK)
+	resp, err := f.render(p, formView, http.StatusOK)
 	if err == nil {
 		// The OIDC sign-in's state cookie is done with once the session
 		// works (the page that set the session could set only one cookie).
@@ -315,7 +315,7 @@ func (f *Form) post(ctx context.Context, r *apigw.Request) (apigw.Response, erro
 		r.Lang = problem.Lang(strings.TrimPrefix(action, "lang-"))
 		p := f.formPage(r, s, raw, renumber(values, rows), nil)
 		p.Focus = "lang-toggle"
-		return f.render(p, "form", http.StatusOK)
+		return f.render(p, formView, http.StatusOK)
 	case action == "add-member":
 		if len(rows) < maxRows {
 			rows = append(rows, map[string]string{})
@@ -323,7 +323,7 @@ func (f *Form) post(ctx context.Context, r *apigw.Request) (apigw.Response, erro
 		p := f.formPage(r, s, raw, renumber(values, rows), nil)
 		p.Focus = "family_members." + strconv.Itoa(len(rows)-1) + ".given_name"
 		p.Announce = strings.Replace(T(r.Lang, "member.added"), "%d", strconv.Itoa(len(rows)), 1)
-		return f.render(p, "form", http.StatusOK)
+		return f.render(p, formView, http.StatusOK)
 	case strings.HasPrefix(action, "remove-member-"):
 		n, err := strconv.Atoi(strings.TrimPrefix(action, "remove-member-"))
 		if err == nil && n >= 0 && n < len(rows) {
@@ -332,7 +332,7 @@ func (f *Form) post(ctx context.Context, r *apigw.Request) (apigw.Response, erro
 		p := f.formPage(r, s, raw, renumber(values, rows), nil)
 		p.Focus = "add-member"
 		p.Announce = T(r.Lang, "member.removed")
-		return f.render(p, "form", http.StatusOK)
+		return f.render(p, formView, http.StatusOK)
 	}
 
 	// Submit: blank rows are dropped and rows renumbered from 0, so that the
@@ -362,7 +362,7 @@ func (f *Form) post(ctx context.Context, r *apigw.Request) (apigw.Response, erro
 			return f.errorPage(r, e.Kind.Status(), "error.internal"), nil
 		}
 		p := f.formPage(r, s, raw, values, e)
-		return f.render(p, "form", e.Kind.Status())
+		return f.render(p, formView, e.Kind.Status())
 	}
 	if loc := resp.Headers["Location"]; resp.Status == http.StatusSeeOther && loc != "" {
 		resp.Headers["Location"] = loc + "&lang=" + string(r.Lang)
@@ -400,7 +400,7 @@ func (f *Form) confirmation(ctx context.Context, r *apigw.Request) (apigw.Respon
 	if !validID(p.ReferralID) {
 		p.ReferralID = ""
 	}
-	return f.render(p, "confirmation", http.StatusOK)
+	return f.render(p, confirmationView, http.StatusOK)
 }
 
 // validID: Haven ids are ULIDs; anything else is not echoed back.
@@ -479,10 +479,6 @@ func renumber(values url.Values, rows []map[string]string) url.Values {
 //go:embed assets
 var assets embed.FS
 
-var pages = template.Must(template.New("").Funcs(template.FuncMap{
-	"add": func(a, b int) int { return a + b },
-}).ParseFS(assets, "assets/*.html"))
-
 var (
 	formJS  = mustRead("assets/form.js")
 	formCSS = mustRead("assets/form.css")
@@ -505,8 +501,6 @@ type page struct {
 	Lang      problem.Lang
 	Title     string
 	Nonce     string
-	CSS, JS   template.CSS
-	Script    template.JS
 	Session   *session
 	CSRF      string
 	SwitchURL string
@@ -528,7 +522,7 @@ type page struct {
 	FieldErrors    map[string]string
 	Focus          string
 	Announce       string
-	MessagesJSON   template.JS
+	MessagesJSON   string
 
 	// confirmation
 	ReferralID string
@@ -560,6 +554,11 @@ func (f *Form) newPage(r *apigw.Request, titleKey string) *page {
 		}
 		q = url.Values{"lang": {string(other)}}
 	}
+	if path != SignInPath && path != ConfirmationPath {
+		// Only paths of this form: a page answering before routing (503)
+		// would otherwise link to whatever path was asked for ("//host").
+		path = FormPath
+	}
 	return &page{
 		Lang: r.Lang, Title: T(r.Lang, titleKey), Nonce: nonce(),
 		SwitchURL: path + "?" + q.Encode(),
@@ -584,7 +583,7 @@ func (f *Form) formPage(r *apigw.Request, s session, raw string, values url.Valu
 		p.Errors, p.FieldErrors = pageErrors(r.Lang, e, len(p.Rows))
 	}
 	msgs, _ := json.Marshal(clientMessages(r.Lang))
-	p.MessagesJSON = template.JS(msgs)
+	p.MessagesJSON = string(msgs)
 	p.LangAction = "lang-" + T(r.Lang, "lang.switchTag")
 	return p
 }
@@ -694,7 +693,7 @@ func clientMessages(lang problem.Lang) map[string]string {
 func (f *Form) errorPage(r *apigw.Request, status int, key string) apigw.Response {
 	p := f.newPage(r, "title.error")
 	p.Message = T(r.Lang, key)
-	resp, err := f.render(p, "error", status)
+	resp, err := f.render(p, errorView, status)
 	if err != nil {
 		return apigw.Response{Status: http.StatusInternalServerError}
 	}
@@ -707,11 +706,9 @@ func nonce() string {
 	return base64.RawStdEncoding.EncodeToString(b)
 }
 
-func (f *Form) render(p *page, name string, status int) (apigw.Response, error) {
-	p.CSS = template.CSS(formCSS)
-	p.Script = template.JS(formJS)
+func (f *Form) render(p *page, view func(*page) g.Node, status int) (apigw.Response, error) {
 	var buf bytes.Buffer
-	if err := pages.ExecuteTemplate(&buf, name, p); err != nil {
+	if err := p.document(view(p)).Render(&buf); err != nil {
 		return apigw.Response{}, problem.Wrap(problem.Internal, err)
 	}
 	csp := "default-src 'none'; script-src 'nonce-" + p.Nonce + "'; style-src 'nonce-" + p.Nonce + "'; " +
@@ -725,142 +722,3 @@ func (f *Form) render(p *page, name string, status int) (apigw.Response, error) 
 		"Cache-Control":           "no-store",
 	}}, nil
 }
-
-// ---------------------------------------------------------------- template helpers
-
-// T is catalog text in the page's language.
-func (p *page) T(key string) string { return T(p.Lang, key) }
-
-// V is the kept value of a field.
-func (p *page) V(name string) string { return p.Values.Get(name) }
-
-// Has reports whether value is among the kept values of name.
-func (p *page) Has(name, value string) bool { return slices.Contains(p.Values[name], value) }
-
-// Err is the message for the field with id, or "".
-func (p *page) Err(id string) string { return p.FieldErrors[id] }
-
-// PartnerName is a partner's display name.
-func (p *page) PartnerName(id string) string {
-	if _, ok := catalog["partner."+id]; ok {
-		return p.T("partner." + id)
-	}
-	return id
-}
-
-// StreamName is a pathway's display name.
-func (p *page) StreamName(id string) string {
-	if _, ok := catalog["stream."+id]; ok {
-		return p.T("stream." + id)
-	}
-	return id
-}
-
-// Persons is the running count of spaces.
-func (p *page) Persons() string { return personsText(p.Lang, len(p.Rows)) }
-
-func personsText(lang problem.Lang, members int) string {
-	switch members {
-	case 0:
-		return T(lang, "persons.one")
-	case 1:
-		return T(lang, "persons.two")
-	}
-	s := strings.Replace(T(lang, "persons.many"), "%d", strconv.Itoa(members+1), 1)
-	return strings.Replace(s, "%d", strconv.Itoa(members), 1)
-}
-
-// fieldView is one input with its label, hint and error.
-type fieldView struct {
-	ID, Label, Hint, Value, Err, Type, Width, InputMode, Autocomplete string
-	ErrPrefix, OptionalText                                           string
-	Optional, NoSpell                                                 bool
-	Options                                                           []option
-}
-
-type option struct {
-	Value, Label string
-	Selected     bool
-}
-
-// Field describes a text input. spec is "type[,width][,inputmode][,optional]".
-func (p *page) Field(name, labelKey, hintKey string, spec ...string) fieldView {
-	fv := fieldView{ID: name, Label: p.T(labelKey), Value: p.V(name), Err: p.Err(name), Type: "text",
-		ErrPrefix: p.T("error.prefix"), OptionalText: p.T("optional")}
-	if hintKey != "" {
-		fv.Hint = p.T(hintKey)
-	}
-	for _, s := range spec {
-		switch s {
-		case "optional":
-			fv.Optional = true
-		case "email", "tel":
-			fv.Type = s
-			fv.NoSpell = true
-		case "date", "country", "code":
-			fv.Width, fv.NoSpell = s, true
-		case "name":
-			fv.Width, fv.NoSpell = s, true
-		default:
-			fv.Width = s
-		}
-	}
-	if fv.Type == "email" || fv.Type == "tel" {
-		fv.Autocomplete = "off"
-	}
-	return fv
-}
-
-// Select describes a <select>; choices are "value=catalog key".
-func (p *page) Select(name, labelKey, hintKey string, optional bool, choices ...string) fieldView {
-	fv := fieldView{ID: name, Label: p.T(labelKey), Err: p.Err(name), Optional: optional,
-		ErrPrefix: p.T("error.prefix"), OptionalText: p.T("optional")}
-	if hintKey != "" {
-		fv.Hint = p.T(hintKey)
-	}
-	cur := p.V(name)
-	fv.Options = append(fv.Options, option{Value: "", Label: p.T("choose"), Selected: cur == ""})
-	for _, c := range choices {
-		v, key, _ := strings.Cut(c, "=")
-		fv.Options = append(fv.Options, option{Value: v, Label: p.T(key), Selected: cur == v})
-	}
-	return fv
-}
-
-// Member is the row view of family member i ("" index: the script's template).
-type memberView struct {
-	P     *page
-	Index string
-	Num   string
-}
-
-func (p *page) Member(i int) memberView {
-	return memberView{P: p, Index: strconv.Itoa(i), Num: strconv.Itoa(i + 1)}
-}
-
-func (p *page) MemberTemplate() memberView { return memberView{P: p, Index: "__i__", Num: "__n__"} }
-
-func (m memberView) Name(field string) string { return "family_members." + m.Index + "." + field }
-
-func (m memberView) Legend() string { return strings.Replace(m.P.T("member"), "%d", m.Num, 1) }
-
-func (m memberView) Remove() string { return strings.Replace(m.P.T("member.remove"), "%d", m.Num, 1) }
-
-func (m memberView) Field(field, labelKey, hintKey string, spec ...string) fieldView {
-	fv := m.P.Field(m.Name(field), labelKey, hintKey, spec...)
-	return fv
-}
-
-func (m memberView) Select(field, labelKey, hintKey string, optional bool, choices ...string) fieldView {
-	return m.P.Select(m.Name(field), labelKey, hintKey, optional, choices...)
-}
-
-// Year is the current year, for the footer.
-func (p *page) Sexes() []string { return []string{"F", "M", "X"} }
-
-func (p *page) RightsAreas() []string {
-	return []string{"journalism", "lgbtqi", "women", "environment", "land", "indigenous",
-		"labour", "anti-corruption", "democracy", "minority", "other"}
-}
-
-func (p *page) Urgencies() []string { return []string{"normal", "urgent", "emergency"} }
