@@ -103,7 +103,7 @@ func TestExportBenchmark(t *testing.T) {
 			if !found {
 				t.Fatalf("child printed no result:\n%s", out)
 			}
-			bucket := s3store.New(s3store.NewClient(clients.Config, os.Getenv("HAVEN_BENCH_S3")), embedded.BucketName("ExportsBucket"))
+			bucket := s3store.New(s3store.NewClient(clients.Config, s3srv.URL), embedded.BucketName("ExportsBucket"))
 			var m export.Manifest
 			b, err := bucket.Get(ctx, export.Prefix(benchPartner, "2026-11-27")+export.ManifestName)
 			if err != nil {

@@ -11,6 +11,7 @@ package export
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/csv"
@@ -269,7 +270,7 @@ func (j Job) Run(ctx context.Context, up Uploader, rows iter.Seq2[Row, error]) (
 		return Manifest{}, err
 	}
 	b = append(b, '\n')
-	if err := up.Upload(ctx, prefix+ManifestName, "application/json", strings.NewReader(string(b))); err != nil {
+	if err := up.Upload(ctx, prefix+ManifestName, "application/json", bytes.NewReader(b)); err != nil {
 		return Manifest{}, fmt.Errorf("export %s: manifest: %w", j.Partner, err)
 	}
 	log.Info("export written", "partner", j.Partner, "day", j.Day, "rows", n, "csv_bytes", csvSink.bytes, "jsonl_bytes", jsonSink.bytes)

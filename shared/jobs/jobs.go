@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	_ "embed"
+	"errors"
 	"fmt"
 	"iter"
+	"log/slog"
+	"runtime/debug"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 	// The report and export dates are Toronto's; Lambda's OS image may lack
 	// the zone database, so the binary carries it.
@@ -18,6 +22,7 @@ import (
 	"github.com/haven-hrd/haven/shared/api"
 	"github.com/haven-hrd/haven/shared/dynamostore"
 	"github.com/haven-hrd/haven/shared/export"
+	"github.com/haven-hrd/haven/shared/quota"
 	"github.com/haven-hrd/haven/shared/referral"
 	"github.com/haven-hrd/haven/shared/report"
 	"github.com/haven-hrd/haven/shared/s3store"
@@ -35,13 +40,14 @@ const ScheduleZone = "America/Toronto"
 var torontoTZ []byte
 
 // scheduleLocation is the zone of the schedules: the system's copy when it
-// has one (kept up to date by the OS), else the embedded one.
-func scheduleLocation() (*time.Location, error) {
+// has one (kept up to date by the OS), else the embedded one. It is loaded
+// once per process, not on every invocation.
+var scheduleLocation = sync.OnceValues(func() (*time.Location, error) {
 	if loc, err := time.LoadLocation(ScheduleZone); err == nil {
 		return loc, nil
 	}
 	return time.LoadLocationFromTZData(ScheduleZone, torontoTZ)
-}
+})
 
 // progressEvery is how many referrals pass between two progress log lines.
 const progressEvery = 10_000
@@ -103,6 +109,139 @@ func (d *job) today() (string, error) {
 	return d.Now().In(loc).Format("2006-01-02"), nil
 }
 
+// Work done at once. A job's calls are round trips to DynamoDB and S3 (tens
+// of milliseconds each in AWS), most of them independent of one another, so
+// independent ones overlap, within small bounds.
+const (
+	// periodLimit is how many periods' reports are written at once; each
+	// period's three files are uploaded together, so at most 12 PUTs are in
+	// flight, of bodies already in memory (a summary's few kB each, which
+	// s3store sends without a part buffer).
+	periodLimit = 4
+	// partnerLimit is how many partners are exported at once. A partner's
+	// export holds one page of its referral query and two streamed uploads,
+	// each of which takes at most one s3store part buffer (5 MiB), and only
+	// once its file outgrows s3store.SmallSize. Peak memory is therefore
+	// bounded by partnerLimit × 2 × s3store.PartSize = 40 MiB of part
+	// buffers (s3store keeps as many for reuse) plus partnerLimit query
+	// pages, whatever the number of partners or referrals.
+	partnerLimit = 4
+)
+
+// forEach calls fn(0) … fn(n-1), at most limit at a time, and waits for
+// them all. A failure stops nothing: each call writes files of its own, and
+// one partner's or period's failure must not hide (or prevent) another's
+// outcome. The errors come back joined, in index order.
+func forEach(n, limit int, fn func(i int) error) error {
+	errs := make([]error, n)
+	sem := make(chan struct{}, max(limit, 1))
+	var wg sync.WaitGroup
+	for i := range n {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			defer func() {
+				// A panic on a goroutine of our own would end the
+				// process, taking the others' work with it.
+				if r := recover(); r != nil {
+					errs[i] = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+				}
+			}()
+			errs[i] = fn(i)
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// The daily report's referral query reads ahead of the counting by at
+// most prefetchAhead batches of prefetchBatch referrals (read bare: ids,
+// status, counts, dates), plus the one being filled: a few hundred kB
+// whatever the number of referrals.
+const (
+	prefetchBatch = 128
+	prefetchAhead = 2
+)
+
+// prefetch starts the iteration of the sequence open returns on a goroutine
+// of its own, so that its first round trips overlap the caller's, and gives
+// the same elements, in order, through the returned sequence, which can be
+// ranged over once. The goroutine runs at most ahead batches of batch
+// elements ahead of the consumer. stop cancels the source's context and
+// waits for the goroutine to end (nothing is left running once the
+// invocation has returned); the caller defers it. An error of the source
+// ends the sequence after the elements before it.
+func prefetch[T any](ctx context.Context, open func(context.Context) iter.Seq2[T, error], batch, ahead int) (seq iter.Seq2[T, error], stop func()) {
+	type chunk struct {
+		items []T
+		err   error
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	ch := make(chan chunk, ahead)
+	done := make(chan struct{})
+	// complete is set, before ch is closed, when every element and any
+	// error have been handed over; a sequence cut short by the context
+	// must not look complete (a report would then count too few).
+	complete := false
+	go func() {
+		defer close(done)
+		defer close(ch)
+		send := func(c chunk) bool {
+			select {
+			case ch <- c:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
+		items := make([]T, 0, batch)
+		for v, err := range open(ctx) {
+			if err != nil {
+				if len(items) > 0 && !send(chunk{items: items}) {
+					return
+				}
+				complete = send(chunk{err: err})
+				return
+			}
+			items = append(items, v)
+			if len(items) == batch {
+				if !send(chunk{items: items}) {
+					return
+				}
+				items = make([]T, 0, batch)
+			}
+		}
+		complete = len(items) == 0 || send(chunk{items: items})
+	}()
+	stop = func() {
+		cancel()
+		<-done
+	}
+	seq = func(yield func(T, error) bool) {
+		for c := range ch {
+			if c.err != nil {
+				var zero T
+				yield(zero, c.err)
+				return
+			}
+			for _, v := range c.items {
+				if !yield(v, nil) {
+					return
+				}
+			}
+		}
+		if !complete {
+			var zero T
+			err := ctx.Err()
+			if err == nil {
+				err = errors.New("prefetch ended early")
+			}
+			yield(zero, err)
+		}
+	}
+	return seq, stop
+}
+
 // dailyReport writes, for every stream and period, summary.json, .csv and
 // .html under reports/<stream>/<period>/<date>/. Counters come from the
 // period items; status, urgency and month counts from one pass over the
@@ -113,17 +252,35 @@ func (d *job) dailyReport(ctx context.Context, _ events.EventBridgeEvent) (Repor
 		return ReportResult{}, err
 	}
 	day := d.Now().In(loc).Format("2006-01-02")
-	streams, err := d.Store.Streams(ctx)
-	if err != nil {
-		return ReportResult{}, fmt.Errorf("list streams: %w", err)
+	// Neither the streams, the periods nor the referrals depend on one
+	// another: the three queries start at once. The referrals are counted
+	// once the periods are known; until then their query reads ahead, a
+	// bounded number of them (see prefetch).
+	refs, stopRefs := prefetch(ctx, func(ctx context.Context) iter.Seq2[referral.Referral, error] {
+		return d.Store.ReferralsOfStream(ctx, "")
+	}, prefetchBatch, prefetchAhead)
+	defer stopRefs()
+	var (
+		streams    []dynamostore.Stream
+		periods    []quota.Period
+		serr, perr error
+		wg         sync.WaitGroup
+	)
+	wg.Go(func() { streams, serr = d.Store.Streams(ctx) })
+	periods, perr = d.Store.Periods(ctx)
+	wg.Wait()
+	if serr != nil {
+		serr = fmt.Errorf("list streams: %w", serr)
+	}
+	if perr != nil {
+		perr = fmt.Errorf("list periods: %w", perr)
+	}
+	if err := errors.Join(serr, perr); err != nil {
+		return ReportResult{}, err
 	}
 	byID := map[string]dynamostore.Stream{}
 	for _, st := range streams {
 		byID[st.ID] = st
-	}
-	periods, err := d.Store.Periods(ctx)
-	if err != nil {
-		return ReportResult{}, fmt.Errorf("list periods: %w", err)
 	}
 	type pk struct {
 		stream string
@@ -138,7 +295,7 @@ func (d *job) dailyReport(ctx context.Context, _ events.EventBridgeEvent) (Repor
 		builders[pk{p.Stream, p.Year}] = report.NewBuilder(p, st.Name, st.Partners, loc)
 	}
 	res := ReportResult{Date: day, Keys: []string{}}
-	for r, err := range d.Store.ReferralsOfStream(ctx, "") {
+	for r, err := range refs {
 		if err != nil {
 			return res, fmt.Errorf("read referrals: %w", err)
 		}
@@ -154,37 +311,70 @@ func (d *job) dailyReport(ctx context.Context, _ events.EventBridgeEvent) (Repor
 			d.Log.InfoContext(ctx, "report progress", "rows_done", res.Scanned)
 		}
 	}
-	bucket := s3store.New(d.s3, d.ReportsBucket)
 	now := d.Now()
-	for _, p := range periods {
-		s := builders[pk{p.Stream, p.Year}].Summary(day, now)
-		prefix := "reports/" + p.Stream + "/" + strconv.Itoa(p.Year) + "/" + day + "/"
-		for _, f := range []struct {
-			name, contentType string
-			render            func(report.Summary) ([]byte, error)
-		}{
-			{"summary.json", "application/json", report.JSON},
-			{"summary.csv", "text/csv; charset=utf-8; header=present", report.CSV},
-			{"summary.html", "text/html; charset=utf-8", report.HTML},
-		} {
-			b, err := f.render(s)
-			if err != nil {
-				return res, fmt.Errorf("render %s: %w", prefix+f.name, err)
-			}
-			if err := bucket.Upload(ctx, prefix+f.name, f.contentType, bytesReader(b)); err != nil {
-				return res, err
-			}
-			res.Keys = append(res.Keys, prefix+f.name)
-		}
+	sums := make([]report.Summary, len(periods))
+	for i, p := range periods {
+		sums[i] = builders[pk{p.Stream, p.Year}].Summary(day, now)
+	}
+	res.Keys, err = writeReports(ctx, s3store.New(d.s3, d.ReportsBucket), sums)
+	if err != nil {
+		return res, err
 	}
 	d.Log.InfoContext(ctx, "report written", "date", day, "periods", len(periods), "rows_done", res.Scanned)
 	return res, nil
 }
 
+// reportFiles are the files of one summary, in the order of
+// ReportResult.Keys.
+var reportFiles = []struct {
+	name, contentType string
+	render            func(report.Summary) ([]byte, error)
+}{
+	{"summary.json", "application/json", report.JSON},
+	{"summary.csv", "text/csv; charset=utf-8; header=present", report.CSV},
+	{"summary.html", "text/html; charset=utf-8", report.HTML},
+}
+
+// writeReports renders and uploads the files of each summary under
+// reports/<stream>/<period>/<date>/: periodLimit summaries at a time, the
+// three files of each at once. Each file is rendered by itself from the
+// summary, so its bytes do not depend on the order the uploads run in. It
+// returns the keys written, in summary then file order, and the joined
+// errors of the others.
+func writeReports(ctx context.Context, up export.Uploader, sums []report.Summary) ([]string, error) {
+	written := make([][]string, len(sums))
+	err := forEach(len(sums), periodLimit, func(i int) error {
+		s := sums[i]
+		prefix := "reports/" + s.Stream + "/" + strconv.Itoa(s.Period) + "/" + s.Date + "/"
+		keys := make([]string, len(reportFiles))
+		written[i] = keys
+		return forEach(len(reportFiles), len(reportFiles), func(j int) error {
+			f := reportFiles[j]
+			b, err := f.render(s)
+			if err != nil {
+				return fmt.Errorf("render %s: %w", prefix+f.name, err)
+			}
+			if err := up.Upload(ctx, prefix+f.name, f.contentType, bytes.NewReader(b)); err != nil {
+				return err
+			}
+			keys[j] = prefix + f.name
+			return nil
+		})
+	})
+	keys := []string{}
+	for _, ks := range written {
+		for _, k := range ks {
+			if k != "" {
+				keys = append(keys, k)
+			}
+		}
+	}
+	return keys, err
+}
+
 // partnerExport writes, for every partner of any stream, its referrals as
 // <partner>/<date>/referrals.csv and .jsonl, then manifest.json, in the
-// exports bucket. Partners are done one after the other: memory is one
-// export's buffers, whatever the number of partners or referrals.
+// exports bucket, partnerLimit partners at a time.
 func (d *job) partnerExport(ctx context.Context, _ events.EventBridgeEvent) (ExportResult, error) {
 	day, err := d.today()
 	if err != nil {
@@ -205,17 +395,51 @@ func (d *job) partnerExport(ctx context.Context, _ events.EventBridgeEvent) (Exp
 		}
 	}
 	sort.Strings(partners)
-	bucket := s3store.New(d.s3, d.ExportsBucket)
-	res := ExportResult{Date: day, Partners: []ExportPartner{}}
-	for _, p := range partners {
-		job := export.Job{Partner: p, Day: day, Now: d.Now(), Log: d.Log}
-		m, err := job.Run(ctx, bucket, rowsOf(d.Store.ReferralsOfPartner(ctx, p)))
-		if err != nil {
-			return res, err
-		}
-		res.Partners = append(res.Partners, ExportPartner{Partner: p, Rows: m.Files[0].Rows, Manifest: export.Prefix(p, day) + export.ManifestName})
+	x := exporter{
+		up: s3store.New(d.s3, d.ExportsBucket), day: day, now: d.Now(), log: d.Log,
+		rows: func(ctx context.Context, partner string) iter.Seq2[export.Row, error] {
+			return rowsOf(d.Store.ReferralsOfPartner(ctx, partner))
+		},
 	}
-	return res, nil
+	done, err := x.run(ctx, partners)
+	return ExportResult{Date: day, Partners: done}, err
+}
+
+// exporter runs the exports of one day.
+type exporter struct {
+	up  export.Uploader
+	day string
+	// now stamps the manifests: one time for the whole run, so that the
+	// clock is not called from several goroutines.
+	now  time.Time
+	log  *slog.Logger
+	rows func(ctx context.Context, partner string) iter.Seq2[export.Row, error]
+}
+
+// run exports each partner, partnerLimit at a time (see partnerLimit for
+// the memory this bounds). Each partner's manifest is written only after
+// both its files (export.Job.Run): a partner that fails gets no manifest,
+// and fails nobody else. It returns the partners exported, in the order of
+// partners, and the joined errors of the others.
+func (x exporter) run(ctx context.Context, partners []string) ([]ExportPartner, error) {
+	done := make([]*ExportPartner, len(partners))
+	err := forEach(len(partners), partnerLimit, func(i int) error {
+		p := partners[i]
+		job := export.Job{Partner: p, Day: x.day, Now: x.now, Log: x.log}
+		m, err := job.Run(ctx, x.up, x.rows(ctx, p))
+		if err != nil {
+			return err
+		}
+		done[i] = &ExportPartner{Partner: p, Rows: m.Files[0].Rows, Manifest: export.Prefix(p, x.day) + export.ManifestName}
+		return nil
+	})
+	out := []ExportPartner{}
+	for _, e := range done {
+		if e != nil {
+			out = append(out, *e)
+		}
+	}
+	return out, err
 }
 
 // rowsOf keeps, of each referral, what an export may carry.
@@ -228,5 +452,3 @@ func rowsOf(refs iter.Seq2[referral.Referral, error]) iter.Seq2[export.Row, erro
 		}
 	}
 }
-
-func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }

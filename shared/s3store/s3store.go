@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -20,20 +21,31 @@ import (
 // PartSize is the size of an upload's buffer, and of every part of a
 // multipart upload but the last: 5 MiB, the smallest part S3 accepts.
 //
-// Memory is fixed, whatever the size of the object: an upload holds one
-// part buffer, fills it from the stream, sends it (one part in flight, the
-// stream waits meanwhile), and fills it again. An object that ends within
-// the first buffer is sent with one PUT from that same buffer, so small and
-// large objects take the same memory. (The SDK's transfer manager was used
-// before; it buffers by the size of the object, up to its first part, and
-// allocates (concurrency + 1) parts afresh for each multipart upload, so its
-// peak depended on the size of the export.)
+// Memory is fixed, whatever the size of the object: a streamed upload that
+// outgrows SmallSize holds one part buffer, fills it from the stream, sends
+// it (one part in flight, the stream waits meanwhile), and fills it again.
+// An object that ends within the first buffer is sent with one PUT from that
+// same buffer. (The SDK's transfer manager was used before; it buffers by
+// the size of the object, up to its first part, and allocates
+// (concurrency + 1) parts afresh for each multipart upload, so its peak
+// depended on the size of the export.)
 const PartSize = 5 << 20
 
+// SmallSize is what a streamed upload reads before it takes a part buffer:
+// an object that ends within it (a partner's export of a few referrals) is
+// sent with one PUT from this small buffer, without taking, let alone
+// faulting in, 5 MiB. A larger object is copied into a part buffer and goes
+// on as above, so the memory of an export of any size past SmallSize is
+// still one part buffer per upload.
+const SmallSize = 64 << 10
+
 // maxIdleParts is how many part buffers the process keeps for reuse: the
-// partner export uploads two objects at once (CSV and JSON Lines), the
-// daily report one.
-const maxIdleParts = 2
+// partner export (shared/jobs) runs up to 4 partners at once, each with two
+// streamed uploads (CSV and JSON Lines), so at most 8 part buffers (40 MiB)
+// are in use at once and all of them can be reused by the next partners and
+// the next warm invocation. The daily report's and the manifests' bodies
+// are in memory already and take none (see Upload).
+const maxIdleParts = 8
 
 // parts holds the idle part buffers of the process, shared by every Bucket.
 var parts = make(chan []byte, maxIdleParts)
@@ -97,25 +109,60 @@ func (b *Bucket) Name() string { return b.name }
 // bucket's default (SSE-KMS with Haven's key in AWS). A multipart upload
 // that fails is aborted, so that no object appears; the bucket's lifecycle
 // rule removes any part an abort could not.
+//
+// A body already in memory (a *bytes.Reader or *strings.Reader of at most
+// PartSize bytes, read from its current position) is sent as it is, with
+// one PUT and no copy; a streamed body that ends within SmallSize bytes
+// takes a small buffer, not a part buffer.
 func (b *Bucket) Upload(ctx context.Context, key, contentType string, body io.Reader) error {
+	if r, ok := body.(inMemory); ok && r.Len() <= PartSize {
+		return b.put(ctx, key, contentType, r, r.Len())
+	}
+	small := make([]byte, SmallSize)
+	n, err := io.ReadFull(body, small)
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return b.put(ctx, key, contentType, bytes.NewReader(small[:n]), n)
+	}
+	if err != nil {
+		return fmt.Errorf("upload s3://%s/%s: read: %w", b.name, key, err)
+	}
 	buf := getPart()
 	defer putPart(buf)
-	n, err := io.ReadFull(body, buf)
+	copy(buf, small)
+	m, err := io.ReadFull(body, buf[n:])
+	n += m
 	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		_, err := b.s3.PutObject(ctx, &s3.PutObjectInput{
-			Bucket: aws.String(b.name), Key: aws.String(key), ContentType: aws.String(contentType),
-			Body: bytes.NewReader(buf[:n]), ContentLength: aws.Int64(int64(n)),
-			ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
-		})
-		if err != nil {
-			return fmt.Errorf("upload s3://%s/%s: %w", b.name, key, err)
-		}
-		return nil
+		return b.put(ctx, key, contentType, bytes.NewReader(buf[:n]), n)
 	}
 	if err != nil {
 		return fmt.Errorf("upload s3://%s/%s: read: %w", b.name, key, err)
 	}
 	if err := b.multipart(ctx, key, contentType, body, buf); err != nil {
+		return fmt.Errorf("upload s3://%s/%s: %w", b.name, key, err)
+	}
+	return nil
+}
+
+// inMemory is a body whose bytes are all in memory: the SDK can hash it,
+// and rewind it to retry, without a copy.
+type inMemory interface {
+	io.ReadSeeker
+	Len() int
+}
+
+var (
+	_ inMemory = (*bytes.Reader)(nil)
+	_ inMemory = (*strings.Reader)(nil)
+)
+
+// put sends body, n bytes, with one PutObject.
+func (b *Bucket) put(ctx context.Context, key, contentType string, body io.ReadSeeker, n int) error {
+	_, err := b.s3.PutObject(ctx, &s3.PutObjectInput{
+		Bucket: aws.String(b.name), Key: aws.String(key), ContentType: aws.String(contentType),
+		Body: body, ContentLength: aws.Int64(int64(n)),
+		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
+	})
+	if err != nil {
 		return fmt.Errorf("upload s3://%s/%s: %w", b.name, key, err)
 	}
 	return nil

@@ -49,7 +49,7 @@ func TestUploadSizes(t *testing.T) {
 	b, _ := bucket(t)
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, size := range []int{0, 1, 4096, s3store.PartSize - 1, s3store.PartSize, s3store.PartSize + 1, 2*s3store.PartSize + 12345} {
+	for _, size := range []int{0, 1, 4096, s3store.SmallSize - 1, s3store.SmallSize, s3store.SmallSize + 1, s3store.PartSize - 1, s3store.PartSize, s3store.PartSize + 1, 2*s3store.PartSize + 12345} {
 		want := make([]byte, size)
 		for i := range want {
 			want[i] = byte(rng.Uint32())
@@ -115,6 +115,43 @@ func TestUploadStreamFailure(t *testing.T) {
 		if len(ups.Uploads) != 0 {
 			t.Fatalf("after %d bytes: %d multipart uploads left", n, len(ups.Uploads))
 		}
+	}
+}
+
+// A body in memory is sent from where it has been read to, with one PUT,
+// whatever its size up to a part; a larger one is streamed in parts.
+func TestUploadInMemory(t *testing.T) {
+	b, _ := bucket(t)
+	ctx := context.Background()
+	big := bytes.Repeat([]byte("0123456789abcdef"), s3store.PartSize/16+100)
+	for _, tc := range []struct {
+		name string
+		body func() io.Reader
+		want []byte
+	}{
+		{"bytes.Reader", func() io.Reader { return bytes.NewReader([]byte("a report")) }, []byte("a report")},
+		{"strings.Reader", func() io.Reader { return strings.NewReader("a manifest") }, []byte("a manifest")},
+		{"empty", func() io.Reader { return bytes.NewReader(nil) }, []byte{}},
+		{"partly read", func() io.Reader {
+			r := strings.NewReader("skipped|kept")
+			r.Seek(8, io.SeekStart)
+			return r
+		}, []byte("kept")},
+		{"larger than a part", func() io.Reader { return bytes.NewReader(big) }, big},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			key := "mem/" + tc.name
+			if err := b.Upload(ctx, key, "text/plain", tc.body()); err != nil {
+				t.Fatal(err)
+			}
+			got, err := b.Get(ctx, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, tc.want) {
+				t.Errorf("got %d bytes back, want %d", len(got), len(tc.want))
+			}
+		})
 	}
 }
 
