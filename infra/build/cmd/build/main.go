@@ -96,7 +96,7 @@ func run(root, out, function, artifacts, goarch string) error {
 	build.SortSizes(sizes)
 	fmt.Printf("| function | bootstrap (linux/%s, stripped) | zip |\n|---|---:|---:|\n", goarch)
 	for _, s := range sizes {
-		fmt.Printf("| %s | %.1f MB | %.1f MB |\n", s.LogicalID, float64(s.Binary)/1e6, float64(s.Zip)/1e6)
+		fmt.Printf("| %s | %.2f MB | %.2f MB |\n", s.LogicalID, float64(s.Binary)/1e6, float64(s.Zip)/1e6)
 	}
 	return nil
 }
