@@ -286,3 +286,46 @@ var cmpSorted = cmp.Transformer("sorted", func(in []string) []string {
 var _ = fmt.Sprint
 
 func lambdaHandler(h any) lambda.Handler { return lambda.NewHandler(h) }
+
+// The scheduled jobs take their event as it comes, undecoded: nothing in it
+// is used, and the date of the files is the clock's, whatever the event
+// says. A payload that is not JSON is still refused.
+func TestJobsIgnoreTheirEvent(t *testing.T) {
+	deps, _ := setup(t)
+	scheduled, err := os.ReadFile(filepath.Join("testdata", "scheduled-event.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		payload string
+		wantErr bool
+	}{
+		{"scheduler's event", string(scheduled), false},
+		{"event of another day", strings.Replace(string(scheduled), "2026-11-27T08:00:00Z", "2020-01-01T00:00:00Z", 1), false},
+		{"empty object", `{}`, false},
+		{"not JSON", `{"time":`, true},
+	} {
+		for _, dir := range []string{"partner-export", "daily-report"} {
+			t.Run(tc.name+"/"+dir, func(t *testing.T) {
+				out, err := lambda.NewHandler(steps.ByDir[dir](deps)).Invoke(context.Background(), []byte(tc.payload))
+				if tc.wantErr {
+					if err == nil {
+						t.Fatalf("payload accepted: %s", out)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				var res struct{ Date string }
+				if err := json.Unmarshal(out, &res); err != nil {
+					t.Fatal(err)
+				}
+				if res.Date != "2026-11-27" {
+					t.Errorf("date %q, want the clock's 2026-11-27", res.Date)
+				}
+			})
+		}
+	}
+}

@@ -1,7 +1,7 @@
 // Package export writes a partner's daily file of its own referrals: the
-// same rows as CSV (RFC 4180) and as JSON Lines, streamed to storage while
-// their SHA-256 is computed, then a manifest naming each file's key, hash,
-// rows and bytes, written last.
+// same rows as CSV (RFC 4180) and as JSON Lines, hashed (SHA-256) on their
+// way to storage (a small file in one piece, a large one streamed), then a
+// manifest naming each file's key, hash, rows and bytes, written last.
 //
 // A row carries only what identifies no one: ids, the partner's own
 // reference, stream, period, status, urgency, persons, reason codes and
@@ -19,12 +19,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"iter"
 	"log/slog"
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/haven-hrd/haven/shared/referral"
@@ -178,62 +180,136 @@ type Job struct {
 	Log *slog.Logger
 }
 
-// sink is one file being uploaded: what is written to it goes into the
-// upload's pipe and the hash, and is counted.
+// flushSize is how much of a file is held in memory before it is handed to
+// its upload. A file that ends within it (a partner's export of up to a few
+// hundred referrals) is uploaded from memory once complete: no pipe, no
+// goroutine reading it, no buffer but its own bytes, which grow with the
+// file. A larger file is streamed to its upload through a pipe, flushSize
+// bytes at a time, so that memory stays bounded whatever the number of
+// rows: this buffer plus the uploader's (s3store: one part buffer).
+const flushSize = 64 << 10
+
+// sink is one file of an export. What is written to it is held in buf,
+// then hashed, counted and handed to the upload: at the end when the whole
+// file fits in buf, else by flushSize chunks through a pipe.
 type sink struct {
-	key   string
-	pw    *io.PipeWriter
-	buf   *bufio.Writer
-	hash  hashWriter
+	ctx         context.Context
+	up          Uploader
+	key         string
+	contentType string
+	// buf holds what was written and not yet handed to the upload; its
+	// capacity grows with the file up to flushSize.
+	buf   []byte
+	hash  hash.Hash
 	bytes int64
-	done  chan error
+	// pw is set once the file has outgrown flushSize: the upload, started
+	// then, reads from the other end and sends its outcome on done.
+	pw   *io.PipeWriter
+	done chan error
 }
 
-type hashWriter interface {
-	io.Writer
-	Sum([]byte) []byte
+func newSink(ctx context.Context, up Uploader, key, contentType string) *sink {
+	return &sink{ctx: ctx, up: up, key: key, contentType: contentType, hash: sha256.New()}
 }
 
+// Write buffers p, handing the buffer to the upload each time it is full.
 func (s *sink) Write(p []byte) (int, error) {
-	n, err := s.pw.Write(p)
-	s.hash.Write(p[:n])
-	s.bytes += int64(n)
-	return n, err
+	n := 0
+	for len(p) > 0 {
+		if len(s.buf) == flushSize {
+			if err := s.flush(); err != nil {
+				return n, err
+			}
+		}
+		k := min(len(p), flushSize-len(s.buf))
+		if need := len(s.buf) + k; need > cap(s.buf) {
+			b := make([]byte, len(s.buf), min(max(need, 2*cap(s.buf), 512), flushSize))
+			copy(b, s.buf)
+			s.buf = b
+		}
+		s.buf = append(s.buf, p[:k]...)
+		p = p[k:]
+		n += k
+	}
+	return n, nil
+}
+
+// take hashes and counts the buffered bytes, which the caller hands to the
+// upload, and empties the buffer.
+func (s *sink) take() []byte {
+	b := s.buf
+	s.hash.Write(b)
+	s.bytes += int64(len(b))
+	s.buf = s.buf[:0]
+	return b
+}
+
+// flush streams the buffer to the upload, starting it on the first flush.
+func (s *sink) flush() error {
+	if s.pw == nil {
+		pr, pw := io.Pipe()
+		s.pw, s.done = pw, make(chan error, 1)
+		go func() {
+			err := s.up.Upload(s.ctx, s.key, s.contentType, pr)
+			// Unblock the writer whatever happened: after a failure its
+			// writes fail instead of waiting for a reader that is gone.
+			if err != nil {
+				pr.CloseWithError(err)
+			} else {
+				pr.CloseWithError(errUploadEnded)
+			}
+			s.done <- err
+		}()
+	}
+	_, err := s.pw.Write(s.take())
+	return err
+}
+
+var errUploadEnded = errors.New("upload ended before its body")
+
+// finish uploads the rest of the file and returns the upload's outcome: the
+// whole file, from memory, if it was never flushed; else the buffered tail,
+// then the end of the stream.
+func (s *sink) finish() error {
+	if s.pw == nil {
+		b := s.take()
+		return s.up.Upload(s.ctx, s.key, s.contentType, bytes.NewReader(b))
+	}
+	var err error
+	if len(s.buf) > 0 {
+		_, err = s.pw.Write(s.take())
+	}
+	if err != nil {
+		s.pw.CloseWithError(err)
+	} else {
+		s.pw.Close()
+	}
+	if uerr := <-s.done; uerr != nil {
+		return uerr
+	}
+	return err
+}
+
+// abort ends a streamed upload with err (its reader sees the error, not an
+// end, so that no object appears) and waits for it; a file never flushed
+// has no upload to end.
+func (s *sink) abort(err error) {
+	if s.pw != nil {
+		s.pw.CloseWithError(err)
+		<-s.done
+	}
 }
 
 func (s *sink) file(rows int) File {
 	return File{Key: s.key, SHA256: hex.EncodeToString(s.hash.Sum(nil)), Rows: rows, Bytes: s.bytes}
 }
 
-// start begins uploading what is written to the returned sink. The upload
-// reads from a pipe: memory is the uploader's part buffers, not the file.
-func start(ctx context.Context, up Uploader, key, contentType string) *sink {
-	pr, pw := io.Pipe()
-	s := &sink{key: key, pw: pw, hash: sha256.New(), done: make(chan error, 1)}
-	s.buf = bufio.NewWriterSize(s, 64<<10)
-	go func() {
-		err := up.Upload(ctx, key, contentType, pr)
-		// Unblock the writer whatever happened: after a failure its writes
-		// fail instead of waiting for a reader that is gone.
-		if err != nil {
-			pr.CloseWithError(err)
-		} else {
-			pr.CloseWithError(errUploadEnded)
-		}
-		s.done <- err
-	}()
-	return s
-}
-
-var errUploadEnded = errors.New("upload ended before its body")
-
-// wait returns the upload's outcome.
-func (s *sink) wait() error { return <-s.done }
-
 // Run writes the export of rows (the partner's referrals) and then its
 // manifest, and returns the manifest. Both files are written in one pass
-// over rows, so they hold the same referrals. Re-running for the same day
-// replaces the three objects; the manifest always comes last.
+// over rows, so they hold the same referrals, and uploaded at once; the
+// manifest is uploaded after both have been. Re-running for the same day
+// replaces the three objects; the manifest always comes last. Nothing is
+// uploaded for a file whose rows fail before it outgrows flushSize.
 func (j Job) Run(ctx context.Context, up Uploader, rows iter.Seq2[Row, error]) (Manifest, error) {
 	log := j.Log
 	if log == nil {
@@ -242,22 +318,22 @@ func (j Job) Run(ctx context.Context, up Uploader, rows iter.Seq2[Row, error]) (
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	prefix := Prefix(j.Partner, j.Day)
-	csvSink := start(ctx, up, prefix+CSVName, "text/csv; charset=utf-8; header=present")
-	jsonSink := start(ctx, up, prefix+JSONLName, "application/jsonl; charset=utf-8")
+	csvSink := newSink(ctx, up, prefix+CSVName, "text/csv; charset=utf-8; header=present")
+	jsonSink := newSink(ctx, up, prefix+JSONLName, "application/jsonl; charset=utf-8")
 	n, werr := j.write(csvSink, jsonSink, rows, log)
 	if werr != nil {
-		// Abort both uploads: their readers see the error, not an end.
-		csvSink.pw.CloseWithError(werr)
-		jsonSink.pw.CloseWithError(werr)
 		cancel()
-	} else {
-		csvSink.pw.Close()
-		jsonSink.pw.Close()
-	}
-	cerr, jerr := csvSink.wait(), jsonSink.wait()
-	if werr != nil {
+		csvSink.abort(werr)
+		jsonSink.abort(werr)
 		return Manifest{}, fmt.Errorf("export %s: %w", j.Partner, werr)
 	}
+	// The two uploads at once: the CSV's on a goroutine of its own, the
+	// JSON Lines' on this one, which waits anyway.
+	var cerr error
+	var wg sync.WaitGroup
+	wg.Go(func() { cerr = csvSink.finish() })
+	jerr := jsonSink.finish()
+	wg.Wait()
 	if err := errors.Join(cerr, jerr); err != nil {
 		return Manifest{}, fmt.Errorf("export %s: %w", j.Partner, err)
 	}
@@ -278,11 +354,11 @@ func (j Job) Run(ctx context.Context, up Uploader, rows iter.Seq2[Row, error]) (
 }
 
 func (j Job) write(csvSink, jsonSink *sink, rows iter.Seq2[Row, error], log *slog.Logger) (int, error) {
-	cw, err := NewCSVWriter(csvSink.buf)
+	cw, err := NewCSVWriter(csvSink)
 	if err != nil {
 		return 0, err
 	}
-	jw := NewJSONLWriter(jsonSink.buf)
+	jw := NewJSONLWriter(jsonSink)
 	n := 0
 	for row, err := range rows {
 		if err != nil {
@@ -300,12 +376,6 @@ func (j Job) write(csvSink, jsonSink *sink, rows iter.Seq2[Row, error], log *slo
 		}
 	}
 	if err := cw.Flush(); err != nil {
-		return n, err
-	}
-	if err := csvSink.buf.Flush(); err != nil {
-		return n, err
-	}
-	if err := jsonSink.buf.Flush(); err != nil {
 		return n, err
 	}
 	return n, nil

@@ -3,8 +3,10 @@ package export
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"iter"
 	"path/filepath"
@@ -25,9 +27,19 @@ type memBucket struct {
 	objects map[string][]byte
 	order   []string
 	fail    string // a key whose upload fails after reading a little
+	// inMemory records, for each key uploaded, whether its body came whole
+	// in memory (a *bytes.Reader) rather than streamed.
+	inMemory map[string]bool
 }
 
 func (m *memBucket) Upload(_ context.Context, key, _ string, body io.Reader) error {
+	_, mem := body.(*bytes.Reader)
+	m.mu.Lock()
+	if m.inMemory == nil {
+		m.inMemory = map[string]bool{}
+	}
+	m.inMemory[key] = mem
+	m.mu.Unlock()
 	if key == m.fail {
 		io.CopyN(io.Discard, body, 10)
 		return errors.New("injected upload failure")
@@ -129,18 +141,23 @@ func TestExportEmpty(t *testing.T) {
 func TestExportFailureWritesNoManifest(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
+		rows   []Row
 		fail   string
 		rowErr error
 	}{
-		{"source fails", "", errors.New("query failed")},
-		{"csv upload fails", "p/d/referrals.csv", nil},
-		{"jsonl upload fails", "p/d/referrals.jsonl", nil},
+		{"source fails", fixtureRows, "", errors.New("query failed")},
+		{"csv upload fails", fixtureRows, "p/d/referrals.csv", nil},
+		{"jsonl upload fails", fixtureRows, "p/d/referrals.jsonl", nil},
+		// Files past flushSize are being streamed when the failure comes.
+		{"source fails while streaming", manyRows(2000), "", errors.New("query failed")},
+		{"streamed csv upload fails", manyRows(2000), "p/d/referrals.csv", nil},
+		{"streamed jsonl upload fails", manyRows(2000), "p/d/referrals.jsonl", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := memBucket{fail: tc.fail}
 			done := make(chan error, 1)
 			go func() {
-				_, err := Job{Partner: "p", Day: "d", Now: time.Now()}.Run(context.Background(), &b, seq(fixtureRows, tc.rowErr))
+				_, err := Job{Partner: "p", Day: "d", Now: time.Now()}.Run(context.Background(), &b, seq(tc.rows, tc.rowErr))
 				done <- err
 			}()
 			select {
@@ -153,6 +170,15 @@ func TestExportFailureWritesNoManifest(t *testing.T) {
 			}
 			if _, ok := b.objects["p/d/manifest.json"]; ok {
 				t.Error("manifest written after a failure")
+			}
+			// A failed source leaves no file either: a streamed upload
+			// sees the error, not the end of its body.
+			if tc.rowErr != nil {
+				for _, name := range []string{CSVName, JSONLName} {
+					if _, ok := b.objects["p/d/"+name]; ok {
+						t.Errorf("%s written though its rows failed", name)
+					}
+				}
 			}
 		})
 	}
@@ -178,3 +204,148 @@ func golden(t *testing.T, path string, got []byte) {
 // Golden lets the end-to-end tests (package export_test) share golden and
 // its -update flag.
 func Golden(t *testing.T, path string, got []byte) { t.Helper(); golden(t, path, got) }
+
+// manyRows returns n distinct rows like the fixture's.
+func manyRows(n int) []Row {
+	rows := make([]Row, n)
+	for i := range rows {
+		r := fixtureRows[i%len(fixtureRows)]
+		r.ID = fmt.Sprintf("01JD%022d", i)
+		rows[i] = r
+	}
+	return rows
+}
+
+// files renders rows as the export's two files.
+func files(t *testing.T, rows []Row) (csvFile, jsonlFile []byte) {
+	t.Helper()
+	var c, j bytes.Buffer
+	cw, err := NewCSVWriter(&c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jw := NewJSONLWriter(&j)
+	for _, r := range rows {
+		if err := cw.Write(r); err != nil {
+			t.Fatal(err)
+		}
+		if err := jw.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := cw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return c.Bytes(), j.Bytes()
+}
+
+// A file that ends within flushSize is uploaded whole from memory (no pipe,
+// no goroutine, no uploader buffer); a larger one is streamed. Either way
+// the uploaded bytes, their hash and count in the manifest, and the
+// manifest's coming last are the same.
+func TestExportSmallFilesFromMemory(t *testing.T) {
+	for _, tc := range []struct {
+		name                       string
+		rows                       int
+		csvStreamed, jsonlStreamed bool
+	}{
+		{"no rows", 0, false, false},
+		{"a few rows", 3, false, false},
+		{"the JSON Lines outgrow the buffer", 300, false, true},
+		{"both outgrow the buffer several times", 2000, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rows := manyRows(tc.rows)
+			wantCSV, wantJSONL := files(t, rows)
+			// The case covers what it says, whatever the size of a row.
+			if got := len(wantCSV) > flushSize; got != tc.csvStreamed {
+				t.Fatalf("CSV of %d bytes: streamed %v, case says %v", len(wantCSV), got, tc.csvStreamed)
+			}
+			if got := len(wantJSONL) > flushSize; got != tc.jsonlStreamed {
+				t.Fatalf("JSON Lines of %d bytes: streamed %v, case says %v", len(wantJSONL), got, tc.jsonlStreamed)
+			}
+			var b memBucket
+			m, err := Job{Partner: "p", Day: "d", Now: ts("2026-11-27T08:00:00Z")}.Run(context.Background(), &b, seq(rows, nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range []struct {
+				key      string
+				want     []byte
+				streamed bool
+			}{
+				{"p/d/" + CSVName, wantCSV, tc.csvStreamed},
+				{"p/d/" + JSONLName, wantJSONL, tc.jsonlStreamed},
+				{"p/d/" + ManifestName, nil, false},
+			} {
+				if f.want != nil && !bytes.Equal(b.objects[f.key], f.want) {
+					t.Errorf("%s: %d bytes uploaded, want %d", f.key, len(b.objects[f.key]), len(f.want))
+				}
+				if got := !b.inMemory[f.key]; got != f.streamed {
+					t.Errorf("%s: streamed %v, want %v", f.key, got, f.streamed)
+				}
+			}
+			if got := b.order[len(b.order)-1]; got != "p/d/"+ManifestName {
+				t.Errorf("last upload %s, want the manifest", got)
+			}
+			for i, want := range [][]byte{wantCSV, wantJSONL} {
+				f := m.Files[i]
+				if f.Bytes != int64(len(want)) || f.Rows != tc.rows || f.SHA256 != fmt.Sprintf("%x", sha256.Sum256(want)) {
+					t.Errorf("manifest entry %+v does not describe the %d bytes, %d rows uploaded", f, len(want), tc.rows)
+				}
+			}
+			if err := Verify(context.Background(), m, b.open); err != nil {
+				t.Errorf("verify: %v", err)
+			}
+		})
+	}
+}
+
+// The sink hands the upload exactly what was written, however it was
+// written: whole from memory up to flushSize bytes, streamed past it.
+func TestSinkSizes(t *testing.T) {
+	for _, tc := range []struct {
+		size, chunk int
+		streamed    bool
+	}{
+		{0, 1, false},
+		{1, 1, false},
+		{flushSize - 1, 1000, false},
+		{flushSize, flushSize, false},
+		{flushSize, 7, false},
+		{flushSize + 1, flushSize + 1, true},
+		{flushSize + 1, 4096, true},
+		{3*flushSize + 5, 10_000, true},
+	} {
+		t.Run(fmt.Sprintf("%d bytes by %d", tc.size, tc.chunk), func(t *testing.T) {
+			want := make([]byte, tc.size)
+			for i := range want {
+				want[i] = byte(i % 251)
+			}
+			var b memBucket
+			s := newSink(context.Background(), &b, "k", "application/octet-stream")
+			for p := want; len(p) > 0; {
+				k := min(tc.chunk, len(p))
+				if n, err := s.Write(p[:k]); n != k || err != nil {
+					t.Fatalf("Write: %d, %v", n, err)
+				}
+				p = p[k:]
+			}
+			if err := s.finish(); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(b.objects["k"], want) {
+				t.Errorf("uploaded %d bytes, want the %d written", len(b.objects["k"]), len(want))
+			}
+			if got := !b.inMemory["k"]; got != tc.streamed {
+				t.Errorf("streamed %v, want %v", got, tc.streamed)
+			}
+			if f := s.file(0); f.Bytes != int64(tc.size) || f.SHA256 != fmt.Sprintf("%x", sha256.Sum256(want)) {
+				t.Errorf("file %+v does not describe the bytes written", f)
+			}
+			if cap(s.buf) > flushSize {
+				t.Errorf("buffer of %d bytes, want at most %d", cap(s.buf), flushSize)
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	_ "embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -16,7 +17,6 @@ import (
 	// The report and export dates are Toronto's; Lambda's OS image may lack
 	// the zone database, so the binary carries it.
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/haven-hrd/haven/shared/api"
@@ -72,6 +72,13 @@ type ExportPartner struct {
 	Manifest string `json:"manifest"`
 }
 
+// scheduledEvent is the event EventBridge Scheduler sends the jobs. Nothing
+// in it is used (the date is the clock's, see today), so it is taken as it
+// comes, not decoded: decoding it into a struct (events.EventBridgeEvent)
+// costs the first invocation of each process about 0.1 ms of reflection for
+// nothing.
+type scheduledEvent = json.RawMessage
+
 // DailyReport is the daily-report function: reports of every stream and
 // period in the reports bucket.
 func DailyReport(d *api.Deps) any {
@@ -119,12 +126,14 @@ const (
 	// s3store sends without a part buffer).
 	periodLimit = 4
 	// partnerLimit is how many partners are exported at once. A partner's
-	// export holds one page of its referral query and two streamed uploads,
-	// each of which takes at most one s3store part buffer (5 MiB), and only
-	// once its file outgrows s3store.SmallSize. Peak memory is therefore
+	// export holds one page of its referral query and two files, each in a
+	// buffer of at most 64 kB (export's): a file that ends within it is
+	// uploaded from there; a larger one is streamed to s3store, which then
+	// takes one part buffer (5 MiB) for it. Peak memory is therefore
 	// bounded by partnerLimit × 2 × s3store.PartSize = 40 MiB of part
 	// buffers (s3store keeps as many for reuse) plus partnerLimit query
-	// pages, whatever the number of partners or referrals.
+	// pages and small buffers, whatever the number of partners or
+	// referrals.
 	partnerLimit = 4
 )
 
@@ -246,7 +255,7 @@ func prefetch[T any](ctx context.Context, open func(context.Context) iter.Seq2[T
 // .html under reports/<stream>/<period>/<date>/. Counters come from the
 // period items; status, urgency and month counts from one pass over the
 // referrals, read bare (nothing unsealed).
-func (d *job) dailyReport(ctx context.Context, _ events.EventBridgeEvent) (ReportResult, error) {
+func (d *job) dailyReport(ctx context.Context, _ scheduledEvent) (ReportResult, error) {
 	loc, err := scheduleLocation()
 	if err != nil {
 		return ReportResult{}, err
@@ -375,7 +384,7 @@ func writeReports(ctx context.Context, up export.Uploader, sums []report.Summary
 // partnerExport writes, for every partner of any stream, its referrals as
 // <partner>/<date>/referrals.csv and .jsonl, then manifest.json, in the
 // exports bucket, partnerLimit partners at a time.
-func (d *job) partnerExport(ctx context.Context, _ events.EventBridgeEvent) (ExportResult, error) {
+func (d *job) partnerExport(ctx context.Context, _ scheduledEvent) (ExportResult, error) {
 	day, err := d.today()
 	if err != nil {
 		return ExportResult{}, err

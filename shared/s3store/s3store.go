@@ -32,9 +32,10 @@ import (
 const PartSize = 5 << 20
 
 // SmallSize is what a streamed upload reads before it takes a part buffer:
-// an object that ends within it (a partner's export of a few referrals) is
-// sent with one PUT from this small buffer, without taking, let alone
-// faulting in, 5 MiB. A larger object is copied into a part buffer and goes
+// an object that ends within it is sent with one PUT from this small
+// buffer, without taking, let alone faulting in, 5 MiB. (shared/export
+// streams only files that outgrow its own 64 kB buffer; smaller ones come
+// in memory.) A larger object is copied into a part buffer and goes
 // on as above, so the memory of an export of any size past SmallSize is
 // still one part buffer per upload.
 const SmallSize = 64 << 10
@@ -43,8 +44,8 @@ const SmallSize = 64 << 10
 // partner export (shared/jobs) runs up to 4 partners at once, each with two
 // streamed uploads (CSV and JSON Lines), so at most 8 part buffers (40 MiB)
 // are in use at once and all of them can be reused by the next partners and
-// the next warm invocation. The daily report's and the manifests' bodies
-// are in memory already and take none (see Upload).
+// the next warm invocation. The daily report's bodies, the manifests and
+// the exports' small files are in memory already and take none (see Upload).
 const maxIdleParts = 8
 
 // parts holds the idle part buffers of the process, shared by every Bucket.
