@@ -32,12 +32,13 @@ func TestLambdaEnvironment(t *testing.T) {
 	if got, _ := c.Config.Credentials.Retrieve(context.Background()); got.SessionToken != "token2" {
 		t.Errorf("session token %q after the environment changed, want token2", got.SessionToken)
 	}
-	// No retryer in the configuration: DynamoDB keeps its own standard one.
+	// No retryer in the configuration: each client keeps its own standard
+	// one, DynamoDB's with 4 attempts.
 	if c.Config.Retryer != nil {
 		t.Error("config carries a retryer; the client's default should apply")
 	}
 	if n := c.DynamoDB.Options().Retryer.MaxAttempts(); n != 4 {
-		t.Errorf("DynamoDB retryer: %d attempts, want the SDK's 4", n)
+		t.Errorf("DynamoDB retryer: %d attempts, want 4", n)
 	}
 }
 
