@@ -39,9 +39,6 @@ type Clients struct {
 // embedded servers; this one is Haven's).
 const LocalRegion = "ca-central-1"
 
-// dynamoDBAttempts is how many times the DynamoDB client tries a call.
-const dynamoDBAttempts = 4
-
 // New builds the configuration and the DynamoDB client without any network
 // call, so it is safe in a Lambda init phase.
 //
@@ -60,12 +57,6 @@ func New(_ context.Context, o Options) (*Clients, error) {
 		return nil, err
 	}
 	db := dynamodb.NewFromConfig(cfg, func(op *dynamodb.Options) {
-		if o.MaxAttempts == 0 {
-			// DynamoDB's own default from SDK v1.74 on (go.mod pins an
-			// earlier client, whose default is 3): throttling and
-			// transaction conflicts are worth a fourth try.
-			op.RetryMaxAttempts = dynamoDBAttempts
-		}
 		if o.DynamoDBEndpoint != "" {
 			op.BaseEndpoint = aws.String(o.DynamoDBEndpoint)
 			// minidyn does not compute response CRC32s; without this the SDK
@@ -79,7 +70,7 @@ func New(_ context.Context, o Options) (*Clients, error) {
 // Config is the SDK configuration of o: the values config.LoadDefaultConfig
 // gives when nothing but Lambda's environment is set (standard logger,
 // legacy defaults mode, checksums when supported, no retryer so that each
-// client keeps its own standard retryer; New sets DynamoDB's to 4 attempts),
+// client keeps its own standard retryer, DynamoDB's with 4 attempts),
 // with the region and credentials described at New.
 func Config(o Options) (aws.Config, error) {
 	cfg := aws.Config{

@@ -59,12 +59,6 @@ func TestWithoutSealerLinksNoSealer(t *testing.T) {
 		"github.com/aws/aws-sdk-go-v2/service/sts":             {sealersToo: true},
 		"github.com/aws/aws-sdk-go-v2/service/sso":             {prefix: true, sealersToo: true},
 		"github.com/aws/aws-sdk-go-v2/service/signin":          {sealersToo: true},
-		// Schema-based serialisation (see the comment in go.mod): ≈ 2.5 ms of
-		// init and 0.5–0.8 MB per function. An SDK upgrade that brings it back
-		// must be a decision, measured with the cold-start benchmark.
-		"github.com/aws/aws-sdk-go-v2/service/dynamodb/schemas":        {sealersToo: true},
-		"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/schemas": {sealersToo: true},
-		"github.com/aws/aws-sdk-go-v2/service/kms/schemas":             {sealersToo: true},
 	}
 	seen, sealers := 0, 0
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
