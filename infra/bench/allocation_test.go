@@ -190,7 +190,7 @@ func (s *allocSetup) run(b *testing.B, from, to int, op func(ctx context.Context
 		go func(c int) {
 			defer wg.Done()
 			for i := from + c; i < to; i += allocClients {
-				if err := op(ctx, s.refs[i], time.Now().UTC()); err != nil {
+				if err := op(ctx, s.refs[i], testenv.Now()); err != nil {
 					errs <- fmt.Errorf("%s: %w", s.refs[i].ID, err)
 				}
 			}

@@ -94,14 +94,15 @@ var excesses = map[string]excess{}
 // runtime test's events and checks each step's DynamoDB calls.
 func TestDynamoDBCallBudget(t *testing.T) {
 	e := testenv.New(t, testenv.Options{S3: true})
-	year := time.Now().UTC().Year()
+	now := e.Now()
+	year := now.Year()
 	e.Seed(t, year, 500)
 	c := &counter{}
 	db := dynamodb.New(e.DB.Options(), func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, c.add) })
 	deps := e.Deps(nil, nil)
 	deps.Store = dynamostore.New(db, e.Table, e.Sealer)
 
-	vars := map[string]string{"year": strconv.Itoa(year), "today": time.Now().UTC().Format(time.DateOnly)}
+	vars := map[string]string{"year": strconv.Itoa(year), "today": now.Format(time.DateOnly)}
 	event := func(name string) []byte { return testenv.Event(t, name, vars) }
 	type row struct {
 		step string

@@ -55,6 +55,18 @@ go test -race -count=1 ./... >"$log" 2>&1 || status=$?
 grep -Ev '^(=== |--- PASS|PASS$)' "$log" || true
 if [ "$status" -ne 0 ]; then echo "go test failed"; exit "$status"; fi
 
+echo "== date sweep (the date-sensitive packages at other dates; shared/clock)"
+# Every package whose tests take the time from infra/testenv's clock, except
+# those whose tests read no date: builds (infra/build...), benchmarks
+# (infra/bench) and the runtime test (infra/rie: the deployable binaries it
+# runs read the machine's clock, as in AWS). The go test run above was today.
+sweep=$(go list -f '{{.ImportPath}} {{join .TestImports " "}} {{join .XTestImports " "}}' ./... |
+  awk '/infra\/testenv/ {print $1}' | grep -Ev '/infra/(build|bench|rie|testenv)($|/)')
+for at in "2026-12-31T23:59 America/Toronto" "2027-01-01T05:30:00Z" "2030-06-15"; do
+  echo "-- HAVEN_TEST_CLOCK=$at"
+  HAVEN_TEST_CLOCK="$at" go test -count=1 $sweep >"$log" 2>&1 || { cat "$log"; echo "go test failed at $at"; exit 1; }
+done
+
 echo "== moto cross-check (store suite against a second DynamoDB implementation)"
 if command -v moto_server >/dev/null 2>&1; then
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

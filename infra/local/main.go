@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/haven-hrd/haven/shared/clock"
 )
 
 func main() {
@@ -19,7 +21,16 @@ func main() {
 	flag.StringVar(&cfg.S3Endpoint, "s3-endpoint", "", "use this S3 endpoint instead of the embedded server")
 	flag.StringVar(&cfg.Template, "template", "template.yaml", "the SAM template")
 	flag.StringVar(&cfg.Seed, "seed", "infra/local/seed.yaml", "streams and partners to seed (empty: none)")
+	start := flag.String("clock", "", `start the functions' clock at this time instead of now, to try a date by hand: "2026-12-31T23:59 America/Toronto", "2027-01-15", RFC 3339`)
 	flag.Parse()
+	if *start != "" {
+		t, err := clock.Parse(*start)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "haven local: -clock:", err)
+			os.Exit(2)
+		}
+		cfg.Now = clock.From(t)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -22,6 +22,7 @@ import (
 	"github.com/haven-hrd/haven/infra/embedded"
 	"github.com/haven-hrd/haven/infra/samtemplate"
 	"github.com/haven-hrd/haven/shared/awsconn"
+	"github.com/haven-hrd/haven/shared/clock"
 	"github.com/haven-hrd/haven/shared/dynamostore"
 	"github.com/haven-hrd/haven/shared/lambdamain"
 	"github.com/haven-hrd/haven/shared/s3store"
@@ -41,6 +42,9 @@ type Config struct {
 	Seed             string
 	// Log receives the functions' JSON logs.
 	Log *slog.Logger
+	// Now is the clock of the functions, the seed and the tokens (nil: the
+	// machine's).
+	Now clock.Clock
 }
 
 // Runner is a running local stack.
@@ -69,6 +73,9 @@ type function struct {
 func Start(ctx context.Context, cfg Config) (r *Runner, err error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	}
+	if cfg.Now == nil {
+		cfg.Now = clock.System
 	}
 	tpl, err := samtemplate.Load(cfg.Template)
 	if err != nil {
@@ -164,6 +171,7 @@ func Start(ctx context.Context, cfg Config) (r *Runner, err error) {
 			// The web form signs in locally with a development sign-in that
 			// picks a partner (the runner plays the identity provider).
 			SessionKey: sessionKey, DevSignIn: true,
+			Now: cfg.Now,
 		}
 		names = claimNames{Role: orDefault(le.ClaimRole, "custom:role"), Partner: orDefault(le.ClaimPartner, "custom:partner")}
 		construct, ok := steps.ByDir[fn.CodeDir]
@@ -179,7 +187,7 @@ func Start(ctx context.Context, cfg Config) (r *Runner, err error) {
 		}
 		r.functions[fn.LogicalID] = &function{fn: fn, handler: lambda.NewHandler(h)}
 	}
-	if r.auth, err = loadAuthority(cfg.DataDir, names); err != nil {
+	if r.auth, err = loadAuthority(cfg.DataDir, names, cfg.Now); err != nil {
 		return r, err
 	}
 	r.auth.scopes = tpl.APIScopes()
@@ -190,7 +198,7 @@ func Start(ctx context.Context, cfg Config) (r *Runner, err error) {
 			return r, err
 		}
 		st := dynamostore.New(clients.DynamoDB, embedded.TableName(tables[0].LogicalID), sealer)
-		if err := seed(ctx, st, cfg.Seed, time.Now().UTC()); err != nil {
+		if err := seed(ctx, st, cfg.Seed, cfg.Now()); err != nil {
 			return r, err
 		}
 	}
@@ -287,7 +295,7 @@ func (r *Runner) route(f *function, rt samtemplate.Route) http.Handler {
 		for _, name := range pathParamNames(rt.Path) {
 			params[name] = req.PathValue(name)
 		}
-		ev := buildEvent(req, routeKey, params, claims, ulid.Make().String(), body, time.Now())
+		ev := buildEvent(req, routeKey, params, claims, ulid.Make().String(), body, r.cfg.Now())
 		payload, err := json.Marshal(ev)
 		if err != nil {
 			http.Error(w, "cannot build event", http.StatusInternalServerError)
@@ -358,7 +366,7 @@ func (r *Runner) invoke(w http.ResponseWriter, req *http.Request) {
 		localError(w, http.StatusNotFound, "no such function in template.yaml")
 		return
 	}
-	now := time.Now().UTC()
+	now := r.cfg.Now()
 	ev := events.EventBridgeEvent{
 		Version: "0", ID: ulid.Make().String(), DetailType: "Scheduled Event", Source: "aws.scheduler",
 		AccountID: "000000000000", Time: now, Region: "ca-central-1",

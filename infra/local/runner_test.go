@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/haven-hrd/haven/infra/testenv"
 )
 
 func startRunner(t *testing.T, dataDir string) *Runner {
@@ -21,6 +23,7 @@ func startRunner(t *testing.T, dataDir string) *Runner {
 	r, err := Start(context.Background(), Config{
 		Addr: "127.0.0.1:0", DynamoDBAddr: "127.0.0.1:0", S3Addr: "127.0.0.1:0", DataDir: dataDir,
 		Template: filepath.Join(root, "template.yaml"), Seed: filepath.Join(root, "infra/local/seed.yaml"),
+		Now: testenv.Clock(),
 		Log: slog.New(slog.NewJSONHandler(io.Discard, nil)),
 	})
 	if err != nil {

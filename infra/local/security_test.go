@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/haven-hrd/haven/infra/testenv"
 )
@@ -23,6 +25,7 @@ func startRunnerLogging(t *testing.T, w io.Writer) *Runner {
 	r, err := Start(context.Background(), Config{
 		Addr: "127.0.0.1:0", DynamoDBAddr: "127.0.0.1:0", S3Addr: "127.0.0.1:0", DataDir: t.TempDir(),
 		Template: filepath.Join(root, "template.yaml"), Seed: filepath.Join(root, "infra/local/seed.yaml"),
+		Now: testenv.Clock(),
 		Log: slog.New(slog.NewJSONHandler(w, nil)),
 	})
 	if err != nil {
@@ -61,7 +64,8 @@ func TestRoleMatrix(t *testing.T) {
 		json.Unmarshal(out, &v)
 		return v["id"].(string)
 	}
-	year := "2026"
+	now := testenv.Now()
+	year := strconv.Itoa(now.Year())
 	type route struct {
 		method, path, body string
 		allowed            map[string]bool // caller → allowed
@@ -74,9 +78,9 @@ func TestRoleMatrix(t *testing.T) {
 		{"GET", "/referrals", "", all, false},
 		{"GET", "/referrals/{id}/history", "", all, true},
 		{"POST", "/referrals/{id}/screening", `{"outcome":"eligible","reasons":[]}`, map[string]bool{"officer": true}, false},
-		{"POST", "/referrals/{id}/allocation", `{"period":2026}`, map[string]bool{"officer": true}, false},
+		{"POST", "/referrals/{id}/allocation", `{"period":` + year + `}`, map[string]bool{"officer": true}, false},
 		{"POST", "/referrals/{id}/decision", `{"outcome":"approved","reasons":[]}`, map[string]bool{"officer": true}, false},
-		{"POST", "/referrals/{id}/arrival", `{"arrived_on":"2026-11-20"}`, map[string]bool{"officer": true}, false},
+		{"POST", "/referrals/{id}/arrival", `{"arrived_on":"` + now.Format(time.DateOnly) + `"}`, map[string]bool{"officer": true}, false},
 		{"POST", "/referrals/{id}/withdrawal", `{"reason":"safe"}`, map[string]bool{"own": true, "other": true, "officer": true}, true},
 		{"PUT", "/referrals/{id}/family", `{"family_members":[]}`, map[string]bool{"own": true, "other": true, "officer": true}, true},
 		{"GET", "/streams/hrd/periods/" + year, "", all, false},
@@ -158,6 +162,7 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 	r := startRunnerLogging(t, logs)
 	partner := token(t, r, `{"role":"partner","partner":"unhcr"}`)
 	officer := token(t, r, `{"role":"officer"}`)
+	now := testenv.Now()
 	secrets := map[string]string{
 		"given": "Qwertyuiopzx", "family": "Asdfghjklqq", "dob": "1971-02-03", "email": "qwertyuiopzx@example.org",
 		"phone": "+66 2 987 6543", "summary": "Zxcvbnmsummaryword", "child": "Poiuytrewqch",
@@ -169,7 +174,7 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 		"country_of_asylum":  "THA",
 		"defender_profile":   map[string]any{"rights_areas": []any{"journalism"}, "summary": secrets["summary"]},
 		"contact":            map[string]any{"email": secrets["email"], "phone": secrets["phone"], "preferred_channel": "signal"},
-		"preferred_language": "fr", "consent": map[string]any{"given": true, "date": "2026-11-01"},
+		"preferred_language": "fr", "consent": map[string]any{"given": true, "date": now.AddDate(0, 0, -30).Format(time.DateOnly)},
 	}
 	b, _ := json.Marshal(ref)
 	resp, out := call(t, "POST", r.URL+"/referrals", partner, "application/json", b, map[string]string{"Idempotency-Key": "log-1"})
@@ -187,10 +192,10 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 		{"GET", "/referrals?limit=5", ""},
 		{"GET", "/referrals/" + id + "/history", ""},
 		{"POST", "/referrals/" + id + "/screening", `{"outcome":"eligible","reasons":[]}`},
-		{"POST", "/referrals/" + id + "/allocation", `{"period":2026}`},
+		{"POST", "/referrals/" + id + "/allocation", `{"period":` + strconv.Itoa(now.Year()) + `}`},
 		{"PUT", "/referrals/" + id + "/family", `{"family_members":[{"given_name":"` + secrets["child"] + `","family_name":"` + secrets["family"] + `","date_of_birth":"2015-06-01","sex":"M","relationship":"child"}]}`},
 		{"POST", "/referrals/" + id + "/decision", `{"outcome":"approved","reasons":[]}`},
-		{"POST", "/referrals/" + id + "/arrival", `{"arrived_on":"2026-11-20"}`},
+		{"POST", "/referrals/" + id + "/arrival", `{"arrived_on":"` + now.Format(time.DateOnly) + `"}`},
 	}
 	for _, s := range steps {
 		call(t, s.method, r.URL+s.path, officer, "application/json", []byte(s.body), nil)

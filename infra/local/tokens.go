@@ -43,7 +43,7 @@ var errScope = errors.New("token lacks a required scope")
 
 type claimNames struct{ Role, Partner string }
 
-func loadAuthority(dataDir string, names claimNames) (*authority, error) {
+func loadAuthority(dataDir string, names claimNames, now func() time.Time) (*authority, error) {
 	path := filepath.Join(dataDir, "token-key.pem")
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -58,7 +58,7 @@ func loadAuthority(dataDir string, names claimNames) (*authority, error) {
 		if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}), 0o600); err != nil {
 			return nil, err
 		}
-		return &authority{key: key, claims: names, now: time.Now}, nil
+		return &authority{key: key, claims: names, now: now}, nil
 	}
 	if err != nil {
 		return nil, err
@@ -71,7 +71,7 @@ func loadAuthority(dataDir string, names claimNames) (*authority, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &authority{key: key, claims: names, now: time.Now}, nil
+	return &authority{key: key, claims: names, now: now}, nil
 }
 
 // tokenRequest is the body of POST /_local/tokens.

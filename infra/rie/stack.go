@@ -13,6 +13,7 @@ import (
 	"github.com/haven-hrd/haven/infra/embedded"
 	"github.com/haven-hrd/haven/infra/samtemplate"
 	"github.com/haven-hrd/haven/shared/awsconn"
+	"github.com/haven-hrd/haven/shared/clock"
 	"github.com/haven-hrd/haven/shared/dynamostore"
 	"github.com/haven-hrd/haven/shared/quota"
 	"github.com/haven-hrd/haven/shared/s3store"
@@ -30,7 +31,9 @@ type Stack struct {
 	DynamoDB *embedded.DynamoDB
 	S3       *embedded.S3
 	Store    *dynamostore.Store
-	// Year is the seeded period.
+	// Now is when the stack started, by the machine's clock, and Year the
+	// seeded period, Now's year.
+	Now  time.Time
 	Year int
 	// KeysetFile is the local keyset file every function opens.
 	KeysetFile string
@@ -43,7 +46,10 @@ func StartStack(ctx context.Context, root, dir string, capacity int) (*Stack, er
 	if err != nil {
 		return nil, err
 	}
-	s := &Stack{Template: tpl, Year: time.Now().UTC().Year(), KeysetFile: filepath.Join(dir, "keyset.json")}
+	// The functions under the emulator are the deployable binaries, which
+	// read the machine's clock: the stack's dates must agree with theirs.
+	now := clock.System()
+	s := &Stack{Template: tpl, Now: now, Year: now.Year(), KeysetFile: filepath.Join(dir, "keyset.json")}
 	if s.DynamoDB, err = embedded.StartDynamoDB("127.0.0.1:0"); err != nil {
 		return nil, err
 	}
@@ -84,7 +90,7 @@ func (s *Stack) seed(ctx context.Context, capacity int) error {
 		return err
 	}
 	c := dynamostore.CapacityChange{Stream: "hrd", Year: s.Year, Capacity: capacity, ActorRole: "admin", Actor: "seed", Nonce: randHex()}
-	if _, _, err := s.Store.SetCapacity(ctx, c, func(quota.Period) (dynamostore.Idem, error) { return nil, nil }, time.Now().UTC()); err != nil {
+	if _, _, err := s.Store.SetCapacity(ctx, c, func(quota.Period) (dynamostore.Idem, error) { return nil, nil }, s.Now); err != nil {
 		return err
 	}
 	s.refs = refs(s.Template)

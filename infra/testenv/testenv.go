@@ -24,6 +24,7 @@ import (
 	"github.com/haven-hrd/haven/shared/api"
 	"github.com/haven-hrd/haven/shared/apigw"
 	"github.com/haven-hrd/haven/shared/awsconn"
+	"github.com/haven-hrd/haven/shared/clock"
 	"github.com/haven-hrd/haven/shared/cursor"
 	"github.com/haven-hrd/haven/shared/dynamostore"
 	"github.com/haven-hrd/haven/shared/quota"
@@ -49,6 +50,45 @@ func Root(t testing.TB) string {
 		dir = parent
 	}
 }
+
+var (
+	clockOnce sync.Once
+	testClock clock.Clock
+)
+
+// ClockVariable names the environment variable that sets the tests' clock
+// (see Clock). Only test helpers read it: make test runs the date-sensitive
+// packages with it set to several dates (infra/ci/test.sh).
+const ClockVariable = "HAVEN_TEST_CLOCK"
+
+// Clock is the one clock of a test process: the machine's, or, when
+// HAVEN_TEST_CLOCK is set (clock.Parse's forms, such as
+// "2026-12-31T23:59 America/Toronto"), a clock that starts there and
+// advances as time passes. Tests and fixtures that need "now", "today" or
+// "this year" take it from here, never from the machine; a value that does
+// not parse panics, so a sweep can never run silently at today's date.
+func Clock() clock.Clock {
+	clockOnce.Do(func() {
+		v := os.Getenv(ClockVariable)
+		if v == "" {
+			testClock = clock.System
+			return
+		}
+		start, err := clock.Parse(v)
+		if err != nil {
+			panic(ClockVariable + ": " + err.Error())
+		}
+		testClock = clock.From(start)
+	})
+	return testClock
+}
+
+// Now is Clock's reading.
+func Now() time.Time { return Clock()() }
+
+// Year is the calendar year of Clock's reading in UTC, the default quota
+// year of tests that do not name one.
+func Year() int { return Now().Year() }
 
 var (
 	tplOnce sync.Once
@@ -78,6 +118,9 @@ type Env struct {
 	Table  string
 	Sealer *seal.Sealer
 	Store  *dynamostore.Store
+	// Now is the environment's clock: Seed, SetCapacity and Deps take the
+	// time from it.
+	Now clock.Clock
 }
 
 // External reports whether tests run against an external DynamoDB (moto).
@@ -89,13 +132,20 @@ type Options struct {
 	MaxAttempts int
 	// S3 starts an embedded S3 server too.
 	S3 bool
+	// Now is the clock of the environment (nil: Clock). A test that fixes
+	// its own times gives its clock here, so that what the helpers write
+	// is dated as the test's own records are.
+	Now clock.Clock
 }
 
 // New starts a fresh environment, torn down when the test ends.
 func New(t testing.TB, o Options) *Env {
 	t.Helper()
 	ctx := context.Background()
-	e := &Env{}
+	e := &Env{Now: o.Now}
+	if e.Now == nil {
+		e.Now = Clock()
+	}
 	endpoint := os.Getenv("HAVEN_TEST_DYNAMODB_ENDPOINT")
 	table := "HavenTable"
 	if endpoint == "" {
@@ -167,15 +217,19 @@ func (e *Env) Seed(t testing.TB, year, capacity int) {
 func (e *Env) SetCapacity(t testing.TB, stream string, year, capacity int) {
 	t.Helper()
 	c := dynamostore.CapacityChange{Stream: stream, Year: year, Capacity: capacity, ActorRole: "admin", Actor: "test", Nonce: randHex()}
-	if _, _, err := e.Store.SetCapacity(context.Background(), c, func(quota.Period) (dynamostore.Idem, error) { return nil, nil }, time.Now().UTC()); err != nil {
+	if _, _, err := e.Store.SetCapacity(context.Background(), c, func(quota.Period) (dynamostore.Idem, error) { return nil, nil }, e.Now()); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// Deps wires Haven's steps to the environment. Logs go to w (nil: discarded).
+// Deps wires Haven's steps to the environment. Logs go to w (nil: discarded);
+// now is the steps' clock (nil: the environment's).
 func (e *Env) Deps(w io.Writer, now func() time.Time) *api.Deps {
 	if w == nil {
 		w = io.Discard
+	}
+	if now == nil {
+		now = e.Now
 	}
 	d := &api.Deps{
 		Store: e.Store, Finger: e.Sealer, Cursors: cursor.NewSigner([]byte("test cursor key, 32 bytes or more")),

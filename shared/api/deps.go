@@ -9,6 +9,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/haven-hrd/haven/shared/apigw"
+	"github.com/haven-hrd/haven/shared/clock"
 	"github.com/haven-hrd/haven/shared/dynamostore"
 	"github.com/haven-hrd/haven/shared/problem"
 )
@@ -45,9 +46,10 @@ type Deps struct {
 	ExportsBucket string
 	Log           *slog.Logger
 	Claims        apigw.ClaimNames
-	// Now is the clock; tests fix it.
+	// Now is the clock (shared/clock): the machine's in AWS, the runner's
+	// or the test's otherwise.
 	Now func() time.Time
-	// NewID returns a new opaque, time-ordered id.
+	// NewID returns a new opaque id, ordered by Now.
 	NewID func() string
 	// Web configures the web-form function (session key, sign-in).
 	Web WebConfig
@@ -58,10 +60,13 @@ type Deps struct {
 // WithDefaults fills the clock and id source when unset.
 func (d *Deps) WithDefaults() *Deps {
 	if d.Now == nil {
-		d.Now = func() time.Time { return time.Now().UTC() }
+		d.Now = clock.System
 	}
 	if d.NewID == nil {
-		d.NewID = func() string { return ulid.Make().String() }
+		// Ids are ordered by the steps' clock, so that a test or a runner
+		// set to another date orders its records as they happened.
+		now := d.Now
+		d.NewID = func() string { return ulid.MustNew(ulid.Timestamp(now()), ulid.DefaultEntropy()).String() }
 	}
 	if d.Log == nil {
 		d.Log = slog.Default()

@@ -35,7 +35,11 @@ type harness struct {
 
 func newHarness(t *testing.T, opts testenv.Options) *harness {
 	t.Helper()
-	h := &harness{t: t, env: testenv.New(t, opts), logs: &testenv.LogBuffer{}, clock: today}
+	h := &harness{t: t, logs: &testenv.LogBuffer{}, clock: today}
+	if opts.Now == nil {
+		opts.Now = h.now
+	}
+	h.env = testenv.New(t, opts)
 	h.env.Seed(t, today.Year(), 500)
 	h.deps = h.env.Deps(h.logs, h.now)
 	return h

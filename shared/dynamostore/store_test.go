@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/haven-hrd/haven/infra/testenv"
+	"github.com/haven-hrd/haven/shared/clock"
 	"github.com/haven-hrd/haven/shared/dynamostore"
 	"github.com/haven-hrd/haven/shared/idempotency"
 	"github.com/haven-hrd/haven/shared/problem"
@@ -49,7 +50,7 @@ func created(at time.Time) referral.Event {
 }
 
 func TestStoreCreateGet(t *testing.T) {
-	e := testenv.New(t, testenv.Options{})
+	e := testenv.New(t, testenv.Options{Now: clock.Fixed(t0)})
 	e.Seed(t, 2026, 500)
 	ctx := context.Background()
 	names := []string{"Nguyễn Thị", "محمد", "Олександра", "O'Brien", "N’Dour"}
@@ -91,7 +92,7 @@ func kind(err error) problem.Kind {
 }
 
 func TestStoreRawItemsHoldNoPersonalData(t *testing.T) {
-	e := testenv.New(t, testenv.Options{})
+	e := testenv.New(t, testenv.Options{Now: clock.Fixed(t0)})
 	e.Seed(t, 2026, 500)
 	r := sample("RAW1", "unhcr", "REF-RAW", "Zeynepqx")
 	r.Contact = referral.Contact{Email: "zeynepqx@example.org", Phone: "+90 555 123 4567"}
@@ -148,7 +149,7 @@ func flatten(v any) []string {
 }
 
 func TestStoreDuplicateReference(t *testing.T) {
-	e := testenv.New(t, testenv.Options{})
+	e := testenv.New(t, testenv.Options{Now: clock.Fixed(t0)})
 	e.Seed(t, 2026, 500)
 	ctx := context.Background()
 	if _, err := e.Store.Create(ctx, sample("D1", "unhcr", "SAME", "Ana"), created(t0), nil, t0); err != nil {
@@ -170,7 +171,7 @@ func TestStoreDuplicateReference(t *testing.T) {
 }
 
 func TestStoreStreamChecks(t *testing.T) {
-	e := testenv.New(t, testenv.Options{})
+	e := testenv.New(t, testenv.Options{Now: clock.Fixed(t0)})
 	e.Seed(t, 2026, 500)
 	tests := []struct {
 		name, stream, partner string
@@ -192,7 +193,7 @@ func TestStoreStreamChecks(t *testing.T) {
 }
 
 func TestStoreIdempotentCreate(t *testing.T) {
-	e := testenv.New(t, testenv.Options{})
+	e := testenv.New(t, testenv.Options{Now: clock.Fixed(t0)})
 	e.Seed(t, 2026, 500)
 	ctx := context.Background()
 	resp := idempotency.Response{Status: 201, Headers: map[string]string{"Location": "/referrals/I1"}, Body: []byte(`{"id":"I1"}`)}
@@ -226,12 +227,12 @@ func TestStoreIdempotentCreate(t *testing.T) {
 }
 
 func TestStoreCapacity(t *testing.T) {
-	e := testenv.New(t, testenv.Options{})
+	e := testenv.New(t, testenv.Options{Now: clock.Fixed(t0)})
 	e.Seed(t, 2026, 250)
 	ctx := context.Background()
 	noIdem := func(quota.Period) (dynamostore.Idem, error) { return nil, nil }
 	set := func(capacity int) (quota.Period, error) {
-		p, _, err := e.Store.SetCapacity(ctx, dynamostore.CapacityChange{Stream: "hrd", Year: 2026, Capacity: capacity, ActorRole: "admin", Actor: "a1", Nonce: time.Now().Format(time.RFC3339Nano)}, noIdem, t0)
+		p, _, err := e.Store.SetCapacity(ctx, dynamostore.CapacityChange{Stream: "hrd", Year: 2026, Capacity: capacity, ActorRole: "admin", Actor: "a1", Nonce: fmt.Sprint("capacity-", capacity)}, noIdem, t0.Add(time.Minute))
 		return p, err
 	}
 	p, err := set(500)

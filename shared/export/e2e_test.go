@@ -15,6 +15,7 @@ import (
 
 	"github.com/haven-hrd/haven/infra/testenv"
 	"github.com/haven-hrd/haven/shared/api"
+	"github.com/haven-hrd/haven/shared/clock"
 	"github.com/haven-hrd/haven/shared/dynamostore"
 	"github.com/haven-hrd/haven/shared/export"
 	"github.com/haven-hrd/haven/shared/jobs"
@@ -112,7 +113,7 @@ func objects(t testing.TB, b *s3store.Bucket) map[string]string {
 }
 
 func setup(t *testing.T) (*api.Deps, *s3store.Bucket) {
-	env := testenv.New(t, testenv.Options{S3: true})
+	env := testenv.New(t, testenv.Options{S3: true, Now: clock.Fixed(now)})
 	seed(t, env)
 	deps := env.Deps(nil, func() time.Time { return now })
 	return deps, s3store.New(jobs.S3Client(deps), deps.ExportsBucket)
@@ -229,7 +230,7 @@ func TestExportEndToEnd(t *testing.T) {
 }
 
 func TestReportEndToEnd(t *testing.T) {
-	env := testenv.New(t, testenv.Options{S3: true})
+	env := testenv.New(t, testenv.Options{S3: true, Now: clock.Fixed(now)})
 	seed(t, env)
 	if err := env.Store.PutStream(context.Background(), dynamostore.Stream{ID: "hrd-temporary", Name: "Temporary", Open: true, Partners: []string{"unhcr"}}); err != nil {
 		t.Fatal(err)

@@ -157,7 +157,7 @@ func TestExportFailureWritesNoManifest(t *testing.T) {
 			b := memBucket{fail: tc.fail}
 			done := make(chan error, 1)
 			go func() {
-				_, err := Job{Partner: "p", Day: "d", Now: time.Now()}.Run(context.Background(), &b, seq(tc.rows, tc.rowErr))
+				_, err := Job{Partner: "p", Day: "d", Now: ts("2026-11-27T08:00:00Z")}.Run(context.Background(), &b, seq(tc.rows, tc.rowErr))
 				done <- err
 			}()
 			select {
@@ -186,7 +186,7 @@ func TestExportFailureWritesNoManifest(t *testing.T) {
 
 func TestVerifyDetectsTampering(t *testing.T) {
 	var b memBucket
-	m, err := Job{Partner: "p", Day: "d", Now: time.Now()}.Run(context.Background(), &b, seq(fixtureRows, nil))
+	m, err := Job{Partner: "p", Day: "d", Now: ts("2026-11-27T08:00:00Z")}.Run(context.Background(), &b, seq(fixtureRows, nil))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -44,6 +45,9 @@ type Env struct {
 	// DevSignIn turns on the web form's development sign-in. Only the local
 	// runner sets it: FromEnviron never does, so no deployed function can.
 	DevSignIn bool
+	// Now is the clock. FromEnviron leaves it nil, the machine's clock; the
+	// local runner hands down its own (its -clock flag, or a test's).
+	Now func() time.Time
 }
 
 // FromEnviron reads Env from the process environment.
@@ -131,6 +135,7 @@ func Deps(ctx context.Context, env Env, log *slog.Logger, conn awsconn.Options, 
 		ReportsBucket: env.ReportsBucket,
 		ExportsBucket: env.ExportsBucket,
 		Log:           log,
+		Now:           env.Now,
 		Claims:        apigw.ClaimNames{Role: env.ClaimRole, Partner: env.ClaimPartner},
 		Web: api.WebConfig{
 			SessionKey: []byte(env.SessionKey), DevSignIn: env.DevSignIn,

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -91,7 +90,7 @@ func TestWithoutSealerLinksNoSealer(t *testing.T) {
 func TestWithoutSealerOnRealData(t *testing.T) {
 	ctx := context.Background()
 	e := testenv.New(t, testenv.Options{S3: true})
-	year := time.Now().UTC().Year()
+	year := e.Now().Year()
 	e.Seed(t, year, 2)
 	sealed := e.Deps(nil, nil)
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/haven-hrd/haven/infra/testenv"
 	"github.com/haven-hrd/haven/shared/apigw"
 )
 
@@ -33,6 +34,7 @@ func TestLanguageSwitchKeepsValues(t *testing.T) {
 			return apigw.Response{Status: http.StatusSeeOther, Headers: map[string]string{"Location": "/confirmation?id=x"}}, nil
 		},
 		Log: log,
+		Now: testenv.Clock(),
 	})
 	if err != nil {
 		t.Fatal(err)

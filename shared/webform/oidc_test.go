@@ -170,7 +170,7 @@ func (p *fakeProvider) authorize(t *testing.T, location string) (code, state str
 
 // claims are those of a good ID token for g.
 func (p *fakeProvider) claims(g grant) jwt.MapClaims {
-	now := time.Now()
+	now := testenv.Now()
 	return jwt.MapClaims{
 		"iss": p.srv.URL, "aud": testClientID, "sub": "user-1234", "email": testEmail,
 		"iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(), "nonce": g.nonce,
@@ -210,6 +210,7 @@ func newOIDCHarness(t *testing.T, p *fakeProvider) *oidcHarness {
 		},
 		OIDC: OIDC{Issuer: p.srv.URL, ClientID: testClientID, HTTP: p.srv.Client()},
 		Log:  log,
+		Now:  testenv.Clock(),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -312,13 +313,13 @@ func TestOIDCSignIn(t *testing.T) {
 			token: with(func(c jwt.MapClaims) { c["aud"] = []string{testClientID, "another-client"} })},
 		{name: "expired", host: "forms.example.org", status: 403, wantReason: "id_token:expired",
 			token: with(func(c jwt.MapClaims) {
-				c["exp"] = time.Now().Add(-2 * time.Minute).Unix()
-				c["iat"] = time.Now().Add(-time.Hour).Unix()
+				c["exp"] = testenv.Now().Add(-2 * time.Minute).Unix()
+				c["iat"] = testenv.Now().Add(-time.Hour).Unix()
 			})},
 		{name: "not yet valid", host: "forms.example.org", status: 403, wantReason: "id_token:not_yet_valid",
-			token: with(func(c jwt.MapClaims) { c["nbf"] = time.Now().Add(5 * time.Minute).Unix() })},
+			token: with(func(c jwt.MapClaims) { c["nbf"] = testenv.Now().Add(5 * time.Minute).Unix() })},
 		{name: "issued in the future", host: "forms.example.org", status: 403, wantReason: "id_token:issued_in_future",
-			token: with(func(c jwt.MapClaims) { c["iat"] = time.Now().Add(5 * time.Minute).Unix() })},
+			token: with(func(c jwt.MapClaims) { c["iat"] = testenv.Now().Add(5 * time.Minute).Unix() })},
 		{name: "no exp", host: "forms.example.org", status: 403, wantReason: "id_token:claim_missing",
 			token: with(func(c jwt.MapClaims) { delete(c, "exp") })},
 		{name: "bad signature", host: "forms.example.org", status: 403, wantReason: "id_token:signature",
@@ -372,7 +373,7 @@ func TestOIDCSignIn(t *testing.T) {
 			h := newOIDCHarness(t, p)
 			if c.warm {
 				// The JWKS cache holds the keys from before.
-				if _, err := h.form.jwks.key(context.Background(), h.form.cfg.OIDC, p.srv.URL+"/jwks", "rsa-1", "RS256", time.Now()); err != nil {
+				if _, err := h.form.jwks.key(context.Background(), h.form.cfg.OIDC, p.srv.URL+"/jwks", "rsa-1", "RS256", testenv.Now()); err != nil {
 					t.Fatal(err)
 				}
 			}

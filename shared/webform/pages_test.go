@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/haven-hrd/haven/infra/testenv"
 	"github.com/haven-hrd/haven/shared/apigw"
 	"github.com/haven-hrd/haven/shared/problem"
 )
@@ -34,6 +35,7 @@ func TestPagesEscapeHostileInput(t *testing.T) {
 			return apigw.Response{}, next
 		},
 		Log: log,
+		Now: testenv.Clock(),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -42,6 +44,7 @@ func TestPagesEscapeHostileInput(t *testing.T) {
 		SessionSecret: func() ([]byte, error) { return nil, errors.New("kms down") },
 		Create:        form.cfg.Create,
 		Log:           log,
+		Now:           testenv.Clock(),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/haven-hrd/haven/infra/testenv"
 )
 
 func TestSessionCookie(t *testing.T) {
@@ -11,7 +13,7 @@ func TestSessionCookie(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := session{Partner: "unhcr", Subject: "s", Expires: time.Now().Add(time.Hour).Unix()}
+	in := session{Partner: "unhcr", Subject: "s", Expires: testenv.Now().Add(time.Hour).Unix()}
 	v, err := k.seal("haven_session", in)
 	if err != nil {
 		t.Fatal(err)

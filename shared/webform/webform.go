@@ -21,6 +21,7 @@ import (
 	g "maragu.dev/gomponents"
 
 	"github.com/haven-hrd/haven/shared/apigw"
+	"github.com/haven-hrd/haven/shared/clock"
 	"github.com/haven-hrd/haven/shared/problem"
 )
 
@@ -58,8 +59,9 @@ type Config struct {
 	OIDC OIDC
 	// Create is the create step of POST /referrals; the form runs exactly it.
 	Create apigw.Step
-	Now    func() time.Time
-	Log    *slog.Logger
+	// Now is the clock (nil: the machine's).
+	Now func() time.Time
+	Log *slog.Logger
 }
 
 // Form is the web-form function.
@@ -84,7 +86,7 @@ func New(cfg Config) (*Form, error) {
 		return nil, errors.New("webform: Create is required")
 	}
 	if cfg.Now == nil {
-		cfg.Now = time.Now
+		cfg.Now = clock.System
 	}
 	if len(cfg.Streams) == 0 {
 		cfg.Streams = []string{"hrd", "hrd-temporary"}
