@@ -20,6 +20,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/haven-hrd/haven/infra/embedded"
+	"github.com/haven-hrd/haven/infra/iam"
 	"github.com/haven-hrd/haven/infra/samtemplate"
 	"github.com/haven-hrd/haven/shared/awsconn"
 	"github.com/haven-hrd/haven/shared/dynamostore"
@@ -146,6 +147,10 @@ func Start(ctx context.Context, cfg Config) (r *Runner, err error) {
 	if err != nil {
 		return r, err
 	}
+	enforcer, err := iam.Local(tpl, nil)
+	if err != nil {
+		return r, fmt.Errorf("IAM policies of the template: %w", err)
+	}
 	var names claimNames
 	for _, fn := range tpl.Functions() {
 		env := samtemplate.ResolveEnv(fn.Env, refs)
@@ -173,11 +178,14 @@ func Start(ctx context.Context, cfg Config) (r *Runner, err error) {
 			fmt.Fprintf(os.Stderr, "warning: %s (functions/%s) has no registered step; its routes are not served\n", fn.LogicalID, fn.CodeDir)
 			continue
 		}
-		h, err := lambdamain.Handler(ctx, construct, le, cfg.Log.With("function", fn.LogicalID), steps.OpenSealer(fn.CodeDir))
+		// Each function's clients carry its own IAM policy: a call its role
+		// would be refused in AWS is refused here too.
+		conn := awsconn.Options{DynamoDBEndpoint: le.DynamoDBEndpoint, S3Endpoint: le.S3Endpoint, APIOptions: enforcer.APIOptions(fn.LogicalID)}
+		deps, err := lambdamain.Deps(ctx, le, cfg.Log.With("function", fn.LogicalID), conn, steps.OpenSealer(fn.CodeDir))
 		if err != nil {
 			return r, fmt.Errorf("function %s: %w", fn.LogicalID, err)
 		}
-		r.functions[fn.LogicalID] = &function{fn: fn, handler: lambda.NewHandler(h)}
+		r.functions[fn.LogicalID] = &function{fn: fn, handler: lambda.NewHandler(construct(deps))}
 	}
 	if r.auth, err = loadAuthority(cfg.DataDir, names); err != nil {
 		return r, err
