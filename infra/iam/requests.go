@@ -57,7 +57,9 @@ func prefixOf(service string) string {
 func (s *Stack) table(name string) string { return tableARN(Region, Account, name) }
 
 func (s *Stack) dynamoDB(op string, input any) []Request {
-	req := func(action, resource string) Request { return Request{Action: "dynamodb:" + action, Resource: resource} }
+	req := func(action, resource string) Request {
+		return Request{Action: "dynamodb:" + action, Resource: resource}
+	}
 	switch in := input.(type) {
 	case *dynamodb.QueryInput:
 		if in.IndexName != nil {
@@ -140,10 +142,10 @@ func (s *Stack) s3(op string, input any) []Request {
 		out := []Request{{Action: a[0], Resource: objectARN(bucket, key)}}
 		if k := s.BucketKeys[bucket]; k != "" && a[1] != "" {
 			out = append(out, Request{Action: a[1], Resource: k, Context: map[string][]string{
-				"kms:ViaService":                 {"s3." + Region + ".amazonaws.com"},
-				"kms:CallerAccount":              {Account},
+				"kms:ViaService":                   {"s3." + Region + ".amazonaws.com"},
+				"kms:CallerAccount":                {Account},
 				"kms:EncryptionContext:aws:s3:arn": {bucketARN(bucket)},
-				"kms:EncryptionContextKeys":      {"aws:s3:arn"},
+				"kms:EncryptionContextKeys":        {"aws:s3:arn"},
 			}})
 		}
 		return out

@@ -2,7 +2,8 @@
 // DynamoDB API server (or the external one named by HAVEN_TEST_DYNAMODB_ENDPOINT,
 // such as moto_server for the cross-check) with the tables of template.yaml,
 // an embedded S3 server with its buckets, and Haven's dependencies wired to
-// them through the real AWS SDK.
+// them through the real AWS SDK. FunctionDeps wires one function with its own
+// IAM policy from the template (infra/iam), as it runs in AWS.
 package testenv
 
 import (

@@ -1,0 +1,75 @@
+package api_test
+
+import (
+	"maps"
+	"slices"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/haven-hrd/haven/infra/iam"
+	"github.com/haven-hrd/haven/infra/testenv"
+)
+
+// TestWaitlistNeedsDeleteItem: with dynamodb:DeleteItem taken out of one
+// writing function's policy (in memory), taking a referral off the waitlist
+// fails as it would in AWS: the step answers 500, nothing changes, and the
+// denial names the function, the action and the table (the step's log
+// keeps only the cause's type; the SDK error carries AWS's message).
+func TestWaitlistNeedsDeleteItem(t *testing.T) {
+	for _, tc := range []struct {
+		name, dir, function, body string
+	}{
+		{"withdrawal", "withdraw-referral", "WithdrawReferralFunction", `{"reason": "withdrawn-by-defender"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, testenv.Options{})
+			stack := *h.env.IAM.Stack
+			stack.Policies = maps.Clone(stack.Policies)
+			p := stack.Policies[tc.function]
+			p.Statements = slices.Clone(p.Statements)
+			removed := false
+			for i, st := range p.Statements {
+				if i := slices.Index(st.Action, "dynamodb:DeleteItem"); i >= 0 {
+					st.Action = slices.Delete(slices.Clone(st.Action), i, i+1)
+					removed = true
+				}
+				p.Statements[i] = st
+			}
+			if !removed {
+				t.Fatalf("%s has no dynamodb:DeleteItem to remove", tc.function)
+			}
+			stack.Policies[tc.function] = p
+			// A log of its own: these denials are on purpose.
+			log := &iam.Log{}
+			h.env.IAM = &iam.Enforcer{Stack: &stack, Log: log}
+
+			h.setCapacity(4)
+			big, small := h.newReferral("DEL-BIG", 3, "normal"), h.newReferral("DEL-SMALL", 1, "normal")
+			for _, id := range []string{big, small} {
+				h.mustStep("screen-referral", id, officer, `{"outcome": "eligible"}`)
+			}
+			h.mustStep("allocate-referral", big, officer, `{}`)
+			if got := h.mustStep("allocate-referral", small, officer, `{}`); got != "waitlisted" {
+				t.Fatalf("small: %s, want waitlisted", got)
+			}
+			before := h.periodView()
+			if resp := h.step(tc.dir, small, officer, tc.body, ""); resp.StatusCode != 500 {
+				t.Fatalf("%s without DeleteItem: %d %s, want 500", tc.dir, resp.StatusCode, resp.Body)
+			}
+			if diff := cmp.Diff(before, h.periodView()); diff != "" {
+				t.Errorf("period changed (-before +after):\n%s", diff)
+			}
+			var denied []string
+			for _, c := range log.Calls() {
+				if !c.Allowed {
+					denied = append(denied, c.Function+" "+c.Action+" "+c.Resource)
+				}
+			}
+			want := []string{tc.function + " dynamodb:DeleteItem arn:aws:dynamodb:ca-central-1:000000000000:table/HavenTable"}
+			if diff := cmp.Diff(want, denied); diff != "" {
+				t.Errorf("denied calls (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
