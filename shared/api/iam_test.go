@@ -73,3 +73,48 @@ func TestWaitlistNeedsDeleteItem(t *testing.T) {
 		})
 	}
 }
+
+// TestEveryWayOffTheWaitlist: each step that takes a referral off the
+// waitlist, directly or by the promotion that follows a release, does so
+// under its own function's policy (each deletes the waitlist entry in its
+// transaction: dynamodb:DeleteItem, and Query to find who waits).
+func TestEveryWayOffTheWaitlist(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		run  func(h *harness, big, small string)
+	}{
+		{"allocation", func(h *harness, _, small string) {
+			h.env.SetCapacity(t, "hrd", today.Year(), 6) // directly: no promotion
+			h.mustStep("allocate-referral", small, officer, `{}`)
+		}},
+		{"withdrawal", func(h *harness, _, small string) {
+			h.mustStep("withdraw-referral", small, officer, `{"reason": "withdrawn-by-defender"}`)
+		}},
+		{"refusal promotes", func(h *harness, big, _ string) {
+			h.mustStep("decide-referral", big, officer, `{"outcome": "refused"}`)
+		}},
+		{"smaller family promotes", func(h *harness, big, _ string) {
+			h.mustStep("change-family", big, officer, familyBody(1))
+		}},
+		{"more capacity promotes", func(h *harness, _, _ string) {
+			h.setCapacity(6)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, testenv.Options{})
+			h.setCapacity(4)
+			big, small := h.newReferral("OFF-BIG", 3, "normal"), h.newReferral("OFF-SMALL", 1, "normal")
+			for _, id := range []string{big, small} {
+				h.mustStep("screen-referral", id, officer, `{"outcome": "eligible"}`)
+			}
+			h.mustStep("allocate-referral", big, officer, `{}`)
+			if got := h.mustStep("allocate-referral", small, officer, `{}`); got != "waitlisted" {
+				t.Fatalf("small: %s, want waitlisted", got)
+			}
+			tc.run(h, big, small)
+			if got := h.periodView()["waitlisted_persons"]; got != 0.0 {
+				t.Errorf("waitlisted persons %v, want 0", got)
+			}
+		})
+	}
+}
