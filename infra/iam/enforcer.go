@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"sync"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
@@ -102,12 +103,17 @@ func Denied(function, service string, r Request, d Decision) error {
 // records the calls it decided (one file per process); Check reads them.
 const RecordEnv = "HAVEN_IAM_RECORD"
 
-// LogFromEnv opens a log in the directory RecordEnv names, or returns nil
-// when it is unset.
+// LogFromEnv is the process's log in the directory RecordEnv names (one
+// file per process, however many environments a test builds), or nil when
+// it is unset.
 func LogFromEnv() (*Log, error) {
+	return processLog()
+}
+
+var processLog = sync.OnceValues(func() (*Log, error) {
 	dir := os.Getenv(RecordEnv)
 	if dir == "" {
 		return nil, nil
 	}
 	return OpenLog(dir)
-}
+})
