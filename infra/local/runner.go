@@ -42,6 +42,9 @@ type Config struct {
 	Seed             string
 	// Log receives the functions' JSON logs.
 	Log *slog.Logger
+	// IAM applies each function's policy to its AWS calls; nil means the
+	// template's policies (infra/iam), recorded where HAVEN_IAM_RECORD says.
+	IAM *iam.Enforcer
 }
 
 // Runner is a running local stack.
@@ -147,9 +150,11 @@ func Start(ctx context.Context, cfg Config) (r *Runner, err error) {
 	if err != nil {
 		return r, err
 	}
-	enforcer, err := iam.Local(tpl, nil)
-	if err != nil {
-		return r, fmt.Errorf("IAM policies of the template: %w", err)
+	enforcer := cfg.IAM
+	if enforcer == nil {
+		if enforcer, err = iam.Local(tpl, nil); err != nil {
+			return r, fmt.Errorf("IAM policies of the template: %w", err)
+		}
 	}
 	var names claimNames
 	for _, fn := range tpl.Functions() {
