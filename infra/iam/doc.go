@@ -10,7 +10,9 @@
 // a request as IAM decides an identity policy: action and resource
 // wildcards, the condition operators the template uses
 // (String*/Arn*/Bool/Null, ForAnyValue/ForAllValues, IfExists), an explicit
-// Deny winning. Requests maps an SDK call to what IAM checks: a
+// Deny winning — including a bucket policy's Deny for every principal, such
+// as DenyInsecureTransport (the SDK reaches AWS over HTTPS, so S3 requests
+// carry aws:SecureTransport true). Requests maps an SDK call to what IAM checks: a
 // transaction item by item by each item's own action (there is no
 // dynamodb:TransactWriteItems action), an index by its ARN, the S3 multipart
 // calls by their actions, SSE-KMS's kms:GenerateDataKey/kms:Decrypt via S3,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -49,6 +50,12 @@ func (e *Enforcer) Authorize(function, service, operation string, input any) err
 	}
 	for _, r := range e.Stack.Requests(service, operation, input) {
 		d := pol.Evaluate(r)
+		if bucket, ok := strings.CutPrefix(r.Resource, "arn:aws:s3:::"); ok {
+			bucket, _, _ = strings.Cut(bucket, "/")
+			if (Policy{Statements: e.Stack.BucketDenies[bucket]}).Evaluate(r) == ExplicitDeny {
+				d = ResourceDeny
+			}
+		}
 		e.Log.add(Call{Function: function, Action: r.Action, Resource: r.Resource, Allowed: d == Allowed})
 		if d != Allowed {
 			return Denied(function, service, r, d)
@@ -85,8 +92,11 @@ func Denied(function, service string, r Request, d Decision) error {
 		code, status = "AccessDenied", http.StatusForbidden
 	}
 	why := "because no identity-based policy allows the " + r.Action + " action"
-	if d == ExplicitDeny {
+	switch d {
+	case ExplicitDeny:
 		why = "with an explicit deny in an identity-based policy"
+	case ResourceDeny:
+		why = "with an explicit deny in a resource-based policy"
 	}
 	msg := fmt.Sprintf("User: arn:aws:sts::%s:assumed-role/%sRole/%s is not authorized to perform: %s on resource: %s %s",
 		Account, function, function, r.Action, r.Resource, why)

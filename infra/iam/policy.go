@@ -54,6 +54,9 @@ const (
 	Allowed
 	// ExplicitDeny: a Deny statement matches; it wins over any Allow.
 	ExplicitDeny
+	// ResourceDeny: a Deny of the resource's own policy (a bucket policy)
+	// matches; it wins too.
+	ResourceDeny
 )
 
 func (d Decision) String() string {
@@ -62,6 +65,8 @@ func (d Decision) String() string {
 		return "allowed"
 	case ExplicitDeny:
 		return "explicitly denied"
+	case ResourceDeny:
+		return "explicitly denied by the resource's policy"
 	}
 	return "implicitly denied"
 }

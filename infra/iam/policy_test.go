@@ -100,6 +100,7 @@ func TestRequests(t *testing.T) {
 		"kms:EncryptionContext:aws:s3:arn": {"arn:aws:s3:::reports"}, "kms:EncryptionContextKeys": {"aws:s3:arn"},
 	}
 	obj := "arn:aws:s3:::reports/r/a.json"
+	sec := map[string][]string{"aws:SecureTransport": {"true"}}
 	for _, tc := range []struct {
 		name, service, op string
 		in                any
@@ -119,21 +120,21 @@ func TestRequests(t *testing.T) {
 		{"list tables", "DynamoDB", "ListTables", &dynamodb.ListTablesInput{}, []Request{{Action: "dynamodb:ListTables", Resource: "*"}}},
 		{"describe table", "DynamoDB", "DescribeTable", &dynamodb.DescribeTableInput{TableName: tbl}, []Request{{Action: "dynamodb:DescribeTable", Resource: table}}},
 		{"put object, SSE-KMS", "S3", "PutObject", &s3.PutObjectInput{Bucket: aws.String("reports"), Key: aws.String("r/a.json")},
-			[]Request{{Action: "s3:PutObject", Resource: obj}, {Action: "kms:GenerateDataKey", Resource: key, Context: via}}},
+			[]Request{{Action: "s3:PutObject", Resource: obj, Context: sec}, {Action: "kms:GenerateDataKey", Resource: key, Context: via}}},
 		{"multipart create", "S3", "CreateMultipartUpload", &s3.CreateMultipartUploadInput{Bucket: aws.String("reports"), Key: aws.String("r/a.json")},
-			[]Request{{Action: "s3:PutObject", Resource: obj}, {Action: "kms:GenerateDataKey", Resource: key, Context: via}}},
+			[]Request{{Action: "s3:PutObject", Resource: obj, Context: sec}, {Action: "kms:GenerateDataKey", Resource: key, Context: via}}},
 		{"multipart part", "S3", "UploadPart", &s3.UploadPartInput{Bucket: aws.String("reports"), Key: aws.String("r/a.json")},
-			[]Request{{Action: "s3:PutObject", Resource: obj}, {Action: "kms:Decrypt", Resource: key, Context: via}}},
+			[]Request{{Action: "s3:PutObject", Resource: obj, Context: sec}, {Action: "kms:Decrypt", Resource: key, Context: via}}},
 		{"multipart abort", "S3", "AbortMultipartUpload", &s3.AbortMultipartUploadInput{Bucket: aws.String("reports"), Key: aws.String("r/a.json")},
-			[]Request{{Action: "s3:AbortMultipartUpload", Resource: obj}}},
+			[]Request{{Action: "s3:AbortMultipartUpload", Resource: obj, Context: sec}}},
 		{"list parts", "S3", "ListParts", &s3.ListPartsInput{Bucket: aws.String("plain"), Key: aws.String("k")},
-			[]Request{{Action: "s3:ListMultipartUploadParts", Resource: "arn:aws:s3:::plain/k"}}},
+			[]Request{{Action: "s3:ListMultipartUploadParts", Resource: "arn:aws:s3:::plain/k", Context: sec}}},
 		{"put object, no SSE-KMS", "S3", "PutObject", &s3.PutObjectInput{Bucket: aws.String("plain"), Key: aws.String("k")},
-			[]Request{{Action: "s3:PutObject", Resource: "arn:aws:s3:::plain/k"}}},
+			[]Request{{Action: "s3:PutObject", Resource: "arn:aws:s3:::plain/k", Context: sec}}},
 		{"list with prefix", "S3", "ListObjectsV2", &s3.ListObjectsV2Input{Bucket: aws.String("plain"), Prefix: aws.String("unhcr/")},
-			[]Request{{Action: "s3:ListBucket", Resource: "arn:aws:s3:::plain", Context: map[string][]string{"s3:prefix": {"unhcr/"}}}}},
+			[]Request{{Action: "s3:ListBucket", Resource: "arn:aws:s3:::plain", Context: map[string][]string{"s3:prefix": {"unhcr/"}, "aws:SecureTransport": {"true"}}}}},
 		{"delete objects", "S3", "DeleteObjects", &s3.DeleteObjectsInput{Bucket: aws.String("plain"), Delete: &s3types.Delete{Objects: []s3types.ObjectIdentifier{{Key: aws.String("a")}}}},
-			[]Request{{Action: "s3:DeleteObject", Resource: "arn:aws:s3:::plain/a"}}},
+			[]Request{{Action: "s3:DeleteObject", Resource: "arn:aws:s3:::plain/a", Context: sec}}},
 		{"kms decrypt", "KMS", "Decrypt", &kms.DecryptInput{KeyId: aws.String(key), EncryptionContext: map[string]string{"haven:keyset": "haven/seal/data"}},
 			[]Request{{Action: "kms:Decrypt", Resource: key, Context: map[string][]string{
 				"kms:CallerAccount": {Account}, "kms:EncryptionContext:haven:keyset": {"haven/seal/data"}, "kms:EncryptionContextKeys": {"haven:keyset"},

@@ -139,7 +139,7 @@ var s3Actions = map[string][2]string{
 func (s *Stack) s3(op string, input any) []Request {
 	bucket, key := field(input, "Bucket"), field(input, "Key")
 	if a, ok := s3Actions[op]; ok {
-		out := []Request{{Action: a[0], Resource: objectARN(bucket, key)}}
+		out := []Request{{Action: a[0], Resource: objectARN(bucket, key), Context: secure()}}
 		if k := s.BucketKeys[bucket]; k != "" && a[1] != "" {
 			out = append(out, Request{Action: a[1], Resource: k, Context: map[string][]string{
 				"kms:ViaService":                   {"s3." + Region + ".amazonaws.com"},
@@ -150,6 +150,23 @@ func (s *Stack) s3(op string, input any) []Request {
 		}
 		return out
 	}
+	out := s.s3Bucket(op, bucket, input)
+	for i := range out {
+		if out[i].Context == nil {
+			out[i].Context = map[string][]string{}
+		}
+		out[i].Context["aws:SecureTransport"] = []string{"true"}
+	}
+	return out
+}
+
+// secure is the context every S3 request carries: the SDK calls AWS over
+// HTTPS, whatever endpoint a local run uses.
+func secure() map[string][]string {
+	return map[string][]string{"aws:SecureTransport": {"true"}}
+}
+
+func (s *Stack) s3Bucket(op, bucket string, input any) []Request {
 	switch in := input.(type) {
 	case *s3.ListObjectsV2Input:
 		return []Request{listBucket(bucket, in.Prefix)}

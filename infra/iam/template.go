@@ -27,6 +27,11 @@ type Stack struct {
 	BucketKeys map[string]string
 	// Refs are the values Ref and Fn::GetAtt give (samtemplate.Resolve).
 	Refs map[string]string
+	// BucketDenies are the Deny statements of each bucket's policy that
+	// name every principal ("*"), by bucket name: they bind the functions'
+	// roles too, and an explicit Deny wins. (The policies' Allow statements
+	// name partner accounts, never a function's role.)
+	BucketDenies map[string][]Statement
 }
 
 // LocalRefs are the values Ref and Fn::GetAtt give in a local run of tpl:
@@ -62,7 +67,7 @@ func LocalRefs(tpl *samtemplate.Template, physical map[string]string) map[string
 
 // Load resolves tpl's function policies and bucket keys against refs.
 func Load(tpl *samtemplate.Template, refs map[string]string) (*Stack, error) {
-	s := &Stack{Policies: map[string]Policy{}, BucketKeys: map[string]string{}, Refs: refs}
+	s := &Stack{Policies: map[string]Policy{}, BucketKeys: map[string]string{}, Refs: refs, BucketDenies: map[string][]Statement{}}
 	for _, fn := range tpl.Functions() {
 		p, err := functionPolicy(fn, refs)
 		if err != nil {
@@ -82,6 +87,32 @@ func Load(tpl *samtemplate.Template, refs map[string]string) (*Stack, error) {
 				return nil, fmt.Errorf("%s: KMSMasterKeyID: %w", b, err)
 			}
 			s.BucketKeys[refs[b]] = keyARN(Region, Account, fmt.Sprint(key))
+		}
+	}
+	for id, r := range tpl.Resources {
+		if r.Type != "AWS::S3::BucketPolicy" {
+			continue
+		}
+		props := tpl.Raw(id)
+		bucket, err := samtemplate.Resolve(props["Bucket"], refs)
+		if err != nil {
+			return nil, fmt.Errorf("%s: Bucket: %w", id, err)
+		}
+		for i, raw := range listOf(mapOf(props["PolicyDocument"])["Statement"]) {
+			st := mapOf(raw)
+			if st["Effect"] != "Deny" || st["Principal"] != "*" {
+				continue // an Allow for a partner account, maybe under Fn::If
+			}
+			delete(st, "Principal")
+			resolved, err := samtemplate.Resolve(st, refs)
+			if err != nil {
+				return nil, fmt.Errorf("%s: Statement[%d]: %w", id, i, err)
+			}
+			sts, err := parseStatements(resolved)
+			if err != nil {
+				return nil, fmt.Errorf("%s: Statement[%d]: %w", id, i, err)
+			}
+			s.BucketDenies[fmt.Sprint(bucket)] = append(s.BucketDenies[fmt.Sprint(bucket)], sts...)
 		}
 	}
 	return s, nil
