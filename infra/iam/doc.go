@@ -1,7 +1,8 @@
 // Package iam applies each function's IAM policy from template.yaml to its
 // AWS calls wherever a function runs outside AWS: the local runner, the
 // handler tests (infra/testenv's FunctionDeps) and, through them, every test
-// that runs a step. What AWS would refuse is refused here first.
+// that runs a step, and the aws-lambda-rie test (infra/rie). What AWS would
+// refuse is refused here first.
 //
 // Load resolves each function's Policies (inline statements, and SAM policy
 // templates expanded from aws-sam-translator's own definitions; an unknown
@@ -22,7 +23,10 @@
 // client built from the configuration carries it): in the Initialize step,
 // with the operation's input, it fails a denied call with the error AWS
 // gives (AccessDeniedException, or S3's 403 AccessDenied), naming the
-// function's role, the action and the resource.
+// function's role, the action and the resource. The built binaries the
+// aws-lambda-rie test runs carry no such middleware: there each function
+// reaches DynamoDB and S3 through a Proxy of its own, which decides the same
+// way and answers as AWS does.
 //
 // Least privilege is measured: with HAVEN_IAM_RECORD set, each process
 // records the (function, action, resource) decided, and TestLeastPrivilege
