@@ -14,11 +14,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/haven-hrd/haven/infra/testenv"
-	"github.com/haven-hrd/haven/shared/dynamostore"
 	"github.com/haven-hrd/haven/shared/steps"
 )
 
@@ -98,9 +96,7 @@ func TestDynamoDBCallBudget(t *testing.T) {
 	year := now.Year()
 	e.Seed(t, year, 500)
 	c := &counter{}
-	db := dynamodb.New(e.DB.Options(), func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, c.add) })
-	deps := e.Deps(nil, nil)
-	deps.Store = dynamostore.New(db, e.Table, e.Sealer)
+	e.APIOptions = append(e.APIOptions, c.add)
 
 	vars := map[string]string{"year": strconv.Itoa(year), "today": now.Format(time.DateOnly)}
 	event := func(name string) []byte { return testenv.Event(t, name, vars) }
@@ -112,7 +108,7 @@ func TestDynamoDBCallBudget(t *testing.T) {
 	run := func(dir string, payload []byte) []byte {
 		t.Helper()
 		c.take()
-		out, err := lambda.NewHandler(steps.ByDir[dir](deps)).Invoke(context.Background(), payload)
+		out, err := lambda.NewHandler(steps.ByDir[dir](e.FunctionDeps(t, dir, nil, nil))).Invoke(context.Background(), payload)
 		if err != nil {
 			t.Fatalf("%s: %v", dir, err)
 		}

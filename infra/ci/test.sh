@@ -45,15 +45,29 @@ bad=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -pa
 if [ -n "$bad" ]; then echo "gofmt would change:"; echo "$bad"; exit 1; fi
 go vet ./...
 
-echo "== cfn-lint"
-if command -v cfn-lint >/dev/null 2>&1; then cfn-lint template.yaml; fi
+echo "== cfn-lint (the template, then SAM's transform of it: 0 errors, 0 warnings)"
+if command -v cfn-lint >/dev/null 2>&1; then
+  cfn-lint template.yaml
+  transformed=$(mktemp --suffix=.json)
+  python3 infra/ci/sam_transform.py template.yaml "$transformed"
+  cfn-lint "$transformed" # exits non-zero on warnings too
+  rm -f "$transformed"
+  export HAVEN_TRANSFORM_LINTED=1 # infra/samtemplate's test need not repeat it
+fi
 
 echo "== go test (race detector; fuzz seed corpora run as tests)"
 log=$(mktemp)
 status=0
-go test -race -count=1 ./... >"$log" 2>&1 || status=$?
+# Every test process records the (function, action, resource) its IAM
+# checks decided (infra/iam); the least-privilege test reads them after.
+iamdir=$(mktemp -d)
+HAVEN_IAM_RECORD="$iamdir" go test -race -count=1 ./... >"$log" 2>&1 || status=$?
 grep -Ev '^(=== |--- PASS|PASS$)' "$log" || true
 if [ "$status" -ne 0 ]; then echo "go test failed"; exit "$status"; fi
+
+echo "== least privilege (no denied call; every grant of template.yaml exercised or excused)"
+HAVEN_IAM_REPORT="$iamdir" go test -count=1 -v -run '^TestLeastPrivilege$' ./infra/iam | grep -Ev '^(=== |PASS$)'
+rm -rf "$iamdir"
 
 echo "== date sweep (the date-sensitive packages at other dates; shared/clock)"
 # Every package whose tests take the time from infra/testenv's clock, except

@@ -3,7 +3,9 @@
 // buckets, starts embedded DynamoDB-API and S3 servers (or uses external ones),
 // seeds streams and partners, issues development tokens, verifies them as the
 // HttpApi JWT authorizer does, and hands each request to the function's real
-// handler as the API Gateway v2 event AWS would send.
+// handler as the API Gateway v2 event AWS would send. Each function's AWS
+// clients carry its IAM policy from the template (infra/iam): a call its role
+// could not make in AWS fails here with AWS's AccessDenied error.
 //
 //	go run ./infra/local [-addr 127.0.0.1:3000] [-data .haven]
 package main

@@ -20,6 +20,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/haven-hrd/haven/infra/embedded"
+	"github.com/haven-hrd/haven/infra/iam"
 	"github.com/haven-hrd/haven/infra/samtemplate"
 	"github.com/haven-hrd/haven/shared/awsconn"
 	"github.com/haven-hrd/haven/shared/clock"
@@ -45,6 +46,9 @@ type Config struct {
 	// Now is the clock of the functions, the seed and the tokens (nil: the
 	// machine's).
 	Now clock.Clock
+	// IAM applies each function's policy to its AWS calls; nil means the
+	// template's policies (infra/iam), recorded where HAVEN_IAM_RECORD says.
+	IAM *iam.Enforcer
 }
 
 // Runner is a running local stack.
@@ -153,6 +157,12 @@ func Start(ctx context.Context, cfg Config) (r *Runner, err error) {
 	if err != nil {
 		return r, err
 	}
+	enforcer := cfg.IAM
+	if enforcer == nil {
+		if enforcer, err = iam.Local(tpl, nil); err != nil {
+			return r, fmt.Errorf("IAM policies of the template: %w", err)
+		}
+	}
 	var names claimNames
 	for _, fn := range tpl.Functions() {
 		env := samtemplate.ResolveEnv(fn.Env, refs)
@@ -181,11 +191,14 @@ func Start(ctx context.Context, cfg Config) (r *Runner, err error) {
 			fmt.Fprintf(os.Stderr, "warning: %s (functions/%s) has no registered step; its routes are not served\n", fn.LogicalID, fn.CodeDir)
 			continue
 		}
-		h, err := lambdamain.Handler(ctx, construct, le, cfg.Log.With("function", fn.LogicalID), steps.OpenSealer(fn.CodeDir))
+		// Each function's clients carry its own IAM policy: a call its role
+		// would be refused in AWS is refused here too.
+		conn := awsconn.Options{DynamoDBEndpoint: le.DynamoDBEndpoint, S3Endpoint: le.S3Endpoint, APIOptions: enforcer.APIOptions(fn.LogicalID)}
+		deps, err := lambdamain.Deps(ctx, le, cfg.Log.With("function", fn.LogicalID), conn, steps.OpenSealer(fn.CodeDir))
 		if err != nil {
 			return r, fmt.Errorf("function %s: %w", fn.LogicalID, err)
 		}
-		r.functions[fn.LogicalID] = &function{fn: fn, handler: lambda.NewHandler(h)}
+		r.functions[fn.LogicalID] = &function{fn: fn, handler: lambda.NewHandler(construct(deps))}
 	}
 	if r.auth, err = loadAuthority(cfg.DataDir, names, cfg.Now); err != nil {
 		return r, err

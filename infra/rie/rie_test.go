@@ -69,7 +69,11 @@ func TestFunctionsUnderRIE(t *testing.T) {
 	procs := map[string]*rie.Process{}
 	for _, fn := range stack.Template.Functions() {
 		byDir[fn.CodeDir] = fn
-		p, err := rie.Start(rieBin, bins[fn.LogicalID], stack.Env(fn))
+		env, err := stack.EnforcedEnv(fn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := rie.Start(rieBin, bins[fn.LogicalID], env)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,12 +5,16 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
 	"time"
 
 	"github.com/haven-hrd/haven/infra/embedded"
+	"github.com/haven-hrd/haven/infra/iam"
 	"github.com/haven-hrd/haven/infra/samtemplate"
 	"github.com/haven-hrd/haven/shared/awsconn"
 	"github.com/haven-hrd/haven/shared/clock"
@@ -38,6 +42,10 @@ type Stack struct {
 	// KeysetFile is the local keyset file every function opens.
 	KeysetFile string
 	refs       map[string]string
+	// iam answers each function's calls through a proxy of its own in
+	// front of the servers (the built binaries carry no IAM middleware).
+	iam     *iam.Enforcer
+	proxies []*http.Server
 }
 
 // StartStack starts the servers; dir holds the keyset. Close stops them.
@@ -94,7 +102,25 @@ func (s *Stack) seed(ctx context.Context, capacity int) error {
 		return err
 	}
 	s.refs = refs(s.Template)
-	return nil
+	s.iam, err = iam.Local(s.Template, nil)
+	return err
+}
+
+// proxy serves function's calls to the server at target through its IAM
+// policy, and returns the proxy's URL.
+func (s *Stack) proxy(function, service, target string) (string, error) {
+	u, err := url.Parse(target)
+	if err != nil {
+		return "", err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	srv := &http.Server{Handler: s.iam.Proxy(function, service, u), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	s.proxies = append(s.proxies, srv)
+	return "http://" + ln.Addr().String(), nil
 }
 
 // refs are the values Ref and Fn::GetAtt give locally, as in infra/local.
@@ -119,14 +145,36 @@ const CursorKey = "rie test cursor key, 32 bytes or more"
 // Env is the whole process environment of a function under the emulator:
 // its variables from the template (Globals merged, intrinsics resolved),
 // pointed at the embedded servers, with a local keyset instead of KMS.
+//
+// The function reaches the servers directly, as the benchmarks want it;
+// EnforcedEnv puts its IAM policy in between.
 func (s *Stack) Env(fn samtemplate.Function) []string {
+	return s.env(fn, s.DynamoDB.URL, s.S3.URL)
+}
+
+// EnforcedEnv is Env with the function reaching the servers through a proxy
+// that applies its IAM policy (infra/iam), so a call its role could not make
+// in AWS fails as it would there.
+func (s *Stack) EnforcedEnv(fn samtemplate.Function) ([]string, error) {
+	dynamo, err := s.proxy(fn.LogicalID, "DynamoDB", s.DynamoDB.URL)
+	if err != nil {
+		return nil, err
+	}
+	objects, err := s.proxy(fn.LogicalID, "S3", s.S3.URL)
+	if err != nil {
+		return nil, err
+	}
+	return s.env(fn, dynamo, objects), nil
+}
+
+func (s *Stack) env(fn samtemplate.Function, dynamo, objects string) []string {
 	vars := samtemplate.ResolveEnv(fn.Env, s.refs)
 	vars["KMS_KEY_ARN"] = ""
 	vars["SEALING_KEYSETS"] = ""
 	vars["KEYSET_FILE"] = s.KeysetFile
 	vars["CURSOR_KEY"] = CursorKey
-	vars["DYNAMODB_ENDPOINT"] = s.DynamoDB.URL
-	vars["S3_ENDPOINT"] = s.S3.URL
+	vars["DYNAMODB_ENDPOINT"] = dynamo
+	vars["S3_ENDPOINT"] = objects
 	// No SESSION_KEY: as in AWS, the web form derives its session keys from
 	// the sealer on first use.
 	vars["AWS_REGION"] = "ca-central-1"
@@ -148,6 +196,9 @@ func (s *Stack) Env(fn samtemplate.Function) []string {
 
 // Close stops the servers.
 func (s *Stack) Close() {
+	for _, p := range s.proxies {
+		p.Close()
+	}
 	if s.DynamoDB != nil {
 		s.DynamoDB.Close()
 	}

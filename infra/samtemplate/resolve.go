@@ -1,6 +1,7 @@
 package samtemplate
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -159,4 +160,119 @@ func scalarString(v any) (string, bool) {
 		return "", true
 	}
 	return "", false
+}
+
+// Resolve turns a value of the template (a literal, an intrinsic, or a list
+// or mapping of them) into plain strings, lists and mappings, as
+// CloudFormation would with refs (see [ResolveEnv]). Unlike ResolveEnv it
+// refuses what it cannot resolve: a name missing from refs, or an intrinsic
+// other than Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::Select and Fn::Split.
+// A {"Ref": "AWS::NoValue"} in a list or mapping is dropped, as
+// CloudFormation drops it.
+func Resolve(v any, refs map[string]string) (any, error) {
+	switch x := v.(type) {
+	case []any:
+		out := make([]any, 0, len(x))
+		for _, e := range x {
+			if isNoValue(e) {
+				continue
+			}
+			r, err := Resolve(e, refs)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, r)
+		}
+		return out, nil
+	case map[string]any:
+		if isIntrinsic(x) {
+			if err := resolvable(x, refs, nil); err != nil {
+				return nil, err
+			}
+			return resolveString(x, refs), nil
+		}
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			if isNoValue(e) {
+				continue
+			}
+			r, err := Resolve(e, refs)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = r
+		}
+		return out, nil
+	}
+	if s, ok := scalarString(v); ok {
+		return s, nil
+	}
+	return nil, fmt.Errorf("cannot resolve %v", v)
+}
+
+func isNoValue(v any) bool {
+	m, ok := v.(map[string]any)
+	return ok && len(m) == 1 && m["Ref"] == "AWS::NoValue"
+}
+
+// resolvable reports the first name or intrinsic in v that resolveString
+// would quietly turn into "". vars are the names an enclosing Fn::Sub defines.
+func resolvable(v any, refs map[string]string, vars map[string]any) error {
+	if _, ok := scalarString(v); ok {
+		return nil
+	}
+	if l, ok := v.([]any); ok {
+		for _, e := range l {
+			if err := resolvable(e, refs, vars); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	m, ok := v.(map[string]any)
+	if !ok || !isIntrinsic(m) {
+		return fmt.Errorf("cannot resolve %v", v)
+	}
+	known := func(name string) error {
+		if _, ok := refs[name]; ok {
+			return nil
+		}
+		return fmt.Errorf("unknown name %q", name)
+	}
+	for k, arg := range m {
+		switch k {
+		case "Ref":
+			name, _ := arg.(string)
+			return known(name)
+		case "Fn::GetAtt":
+			return known(getAttKey(arg))
+		case "Fn::Sub":
+			text, _ := arg.(string)
+			local := map[string]any{}
+			if l, ok := arg.([]any); ok && len(l) == 2 {
+				text, _ = l[0].(string)
+				local = mapOf(l[1])
+				for _, e := range local {
+					if err := resolvable(e, refs, vars); err != nil {
+						return err
+					}
+				}
+			}
+			for _, part := range strings.Split(text, "${")[1:] {
+				name, _, found := strings.Cut(part, "}")
+				if !found || strings.HasPrefix(name, "!") || local[name] != nil {
+					continue
+				}
+				if err := known(strings.TrimSpace(name)); err != nil {
+					return err
+				}
+			}
+			return nil
+		case "Fn::Join", "Fn::Select", "Fn::Split":
+			return resolvable(arg, refs, vars)
+		default:
+			return fmt.Errorf("intrinsic %s is not resolved locally", k)
+		}
+	}
+	return nil
 }

@@ -2,7 +2,8 @@
 // DynamoDB API server (or the external one named by HAVEN_TEST_DYNAMODB_ENDPOINT,
 // such as moto_server for the cross-check) with the tables of template.yaml,
 // an embedded S3 server with its buckets, and Haven's dependencies wired to
-// them through the real AWS SDK.
+// them through the real AWS SDK. FunctionDeps wires one function with its own
+// IAM policy from the template (infra/iam), as it runs in AWS.
 package testenv
 
 import (
@@ -18,8 +19,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/haven-hrd/haven/infra/embedded"
+	"github.com/haven-hrd/haven/infra/iam"
 	"github.com/haven-hrd/haven/infra/samtemplate"
 	"github.com/haven-hrd/haven/shared/api"
 	"github.com/haven-hrd/haven/shared/apigw"
@@ -121,6 +124,15 @@ type Env struct {
 	// Now is the environment's clock: Seed, SetCapacity and Deps take the
 	// time from it.
 	Now clock.Clock
+	// IAM enforces each function's policy on the clients FunctionDeps
+	// builds; New sets it from template.yaml (recording into
+	// HAVEN_IAM_RECORD when set), and a test may replace it.
+	IAM *iam.Enforcer
+	// APIOptions are added to the clients FunctionDeps builds, after the
+	// IAM check (a test counting calls).
+	APIOptions []func(*middleware.Stack) error
+
+	conn awsconn.Options
 }
 
 // External reports whether tests run against an external DynamoDB (moto).
@@ -175,6 +187,10 @@ func New(t testing.TB, o Options) *Env {
 		t.Fatal(err)
 	}
 	e.Clients, e.DB, e.Table = clients, clients.DynamoDB, table
+	e.conn = awsconn.Options{DynamoDBEndpoint: endpoint, S3Endpoint: s3URL, MaxAttempts: o.MaxAttempts}
+	if e.IAM, err = iam.Local(Template(t), map[string]string{"HavenTable": table}); err != nil {
+		t.Fatal(err)
+	}
 	tables := Template(t).Tables()
 	if len(tables) != 1 {
 		t.Fatalf("template has %d tables; testenv expects one", len(tables))
@@ -244,6 +260,35 @@ func (e *Env) Deps(w io.Writer, now func() time.Time) *api.Deps {
 		d.ExportsBucket = embedded.BucketName("ExportsBucket")
 	}
 	return d.WithDefaults()
+}
+
+// FunctionDeps wires the step of the function whose code is functions/<dir>
+// as Deps does, with AWS clients that carry that function's IAM policy
+// (e.IAM): a call its role may not make fails as it would in AWS.
+func (e *Env) FunctionDeps(t testing.TB, dir string, w io.Writer, now func() time.Time) *api.Deps {
+	t.Helper()
+	conn := e.conn
+	conn.APIOptions = append(e.IAM.APIOptions(LogicalID(t, dir)), e.APIOptions...)
+	clients, err := awsconn.New(context.Background(), conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := e.Deps(w, now)
+	d.Store = dynamostore.New(clients.DynamoDB, e.Table, e.Sealer)
+	d.AWS = clients.Config
+	return d
+}
+
+// LogicalID is the logical id of the function whose code is functions/<dir>.
+func LogicalID(t testing.TB, dir string) string {
+	t.Helper()
+	for _, fn := range Template(t).Functions() {
+		if fn.CodeDir == dir {
+			return fn.LogicalID
+		}
+	}
+	t.Fatalf("no function with CodeUri functions/%s in template.yaml", dir)
+	return ""
 }
 
 func randHex() string {

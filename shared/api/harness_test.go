@@ -26,7 +26,7 @@ var today = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 type harness struct {
 	t    *testing.T
 	env  *testenv.Env
-	deps *api.Deps
+	deps map[string]*api.Deps // by function directory
 	logs *testenv.LogBuffer
 	// tick advances the clock on every call so records are ordered.
 	mu    sync.Mutex
@@ -35,14 +35,33 @@ type harness struct {
 
 func newHarness(t *testing.T, opts testenv.Options) *harness {
 	t.Helper()
-	h := &harness{t: t, logs: &testenv.LogBuffer{}, clock: today}
+	h := &harness{t: t, logs: &testenv.LogBuffer{}, clock: today, deps: map[string]*api.Deps{}}
 	if opts.Now == nil {
 		opts.Now = h.now
 	}
 	h.env = testenv.New(t, opts)
 	h.env.Seed(t, today.Year(), 500)
-	h.deps = h.env.Deps(h.logs, h.now)
 	return h
+}
+
+// depsOf are the dependencies of the function of dir: its clients carry
+// the function's IAM policy, so a call its role may not make fails here as
+// in AWS.
+func (h *harness) depsOf(dir string) *api.Deps {
+	h.mu.Lock()
+	d, ok := h.deps[dir]
+	h.mu.Unlock()
+	if !ok {
+		d = h.env.FunctionDeps(h.t, dir, h.logs, h.now)
+		h.mu.Lock()
+		if prev, raced := h.deps[dir]; raced {
+			d = prev
+		} else {
+			h.deps[dir] = d
+		}
+		h.mu.Unlock()
+	}
+	return d
 }
 
 func (h *harness) now() time.Time {
@@ -119,7 +138,7 @@ func (h *harness) call(dir string, ev events.APIGatewayV2HTTPRequest) events.API
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	out, err := lambda.NewHandler(step(h.deps)).Invoke(context.Background(), payload)
+	out, err := lambda.NewHandler(step(h.depsOf(dir))).Invoke(context.Background(), payload)
 	if err != nil {
 		h.t.Fatalf("invoke %s: %v", dir, err)
 	}

@@ -346,16 +346,17 @@ func TestWaitlistSweep(t *testing.T) {
 		t.Fatalf("small: %s", got)
 	}
 	// The release runs without its promotion, as if the process died.
-	promote := h.deps.Promote
-	h.deps.Promote = func(context.Context, string, int) error { return nil }
+	withdraw := h.depsOf("withdraw-referral")
+	promote := withdraw.Promote
+	withdraw.Promote = func(context.Context, string, int) error { return nil }
 	h.mustStep("withdraw-referral", big, officer, `{"reason": "withdrawn-by-defender"}`)
-	h.deps.Promote = promote
+	withdraw.Promote = promote
 	if got := h.periodView()["waitlisted_persons"]; got != 2.0 {
 		t.Fatalf("waitlisted %v before the sweep", got)
 	}
 	ev := events.EventBridgeEvent{Version: "0", ID: "sweep-1", DetailType: "Scheduled Event", Source: "aws.scheduler", Detail: json.RawMessage(`{}`)}
 	payload, _ := json.Marshal(ev)
-	out, err := lambda.NewHandler(api.WaitlistSweep(h.deps)).Invoke(context.Background(), payload)
+	out, err := lambda.NewHandler(api.WaitlistSweep(h.depsOf("waitlist-sweep"))).Invoke(context.Background(), payload)
 	if err != nil {
 		t.Fatal(err)
 	}

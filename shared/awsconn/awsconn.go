@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/smithy-go/logging"
+	"github.com/aws/smithy-go/middleware"
 )
 
 // Options say where the clients connect. Empty endpoints mean the real AWS
@@ -26,6 +27,11 @@ type Options struct {
 	// retryer (DynamoDB's: 4 attempts). Tests of failure handling set 1 so an
 	// emulated outage surfaces at once.
 	MaxAttempts int
+	// APIOptions go on the configuration, so every client built from it
+	// (DynamoDB here, KMS and S3 from Clients.Config) carries them: the
+	// local runner and the tests put a function's IAM policy there
+	// (infra/iam). Nil in Lambda.
+	APIOptions []func(*middleware.Stack) error
 }
 
 // Clients are the SDK clients one process shares.
@@ -78,6 +84,7 @@ func Config(o Options) (aws.Config, error) {
 		DefaultsMode:               aws.DefaultsModeLegacy,
 		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenSupported,
 		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenSupported,
+		APIOptions:                 o.APIOptions,
 	}
 	if o.DynamoDBEndpoint != "" || o.S3Endpoint != "" {
 		// Embedded servers accept any signature; fixed credentials keep a

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/haven-hrd/haven/shared/awsconn"
 )
@@ -77,5 +79,22 @@ func TestLocal(t *testing.T) {
 	}
 	if n := c.DynamoDB.Options().Retryer.MaxAttempts(); n != 1 {
 		t.Errorf("retryer: %d attempts, want 1", n)
+	}
+}
+
+// TestAPIOptionsReachEveryClient: the API options given (a function's IAM
+// policy, locally) are on the configuration, so the DynamoDB client and
+// every client built later from Config (KMS, S3) run them.
+func TestAPIOptionsReachEveryClient(t *testing.T) {
+	opt := func(*middleware.Stack) error { return nil }
+	c, err := awsconn.New(context.Background(), awsconn.Options{DynamoDBEndpoint: "http://127.0.0.1:1", APIOptions: []func(*middleware.Stack) error{opt}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Config.APIOptions) != 1 || len(c.DynamoDB.Options().APIOptions) != 1 {
+		t.Fatalf("config has %d API options, DynamoDB client %d; want 1 each", len(c.Config.APIOptions), len(c.DynamoDB.Options().APIOptions))
+	}
+	if n := len(kms.NewFromConfig(c.Config).Options().APIOptions); n != 1 {
+		t.Errorf("a KMS client from Config has %d API options, want 1", n)
 	}
 }

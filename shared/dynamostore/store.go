@@ -58,7 +58,9 @@ func num64(n int64) ddb.AttributeValue { return &ddb.AttributeValueMemberN{Value
 
 // classify turns an SDK error into a Haven error. Outages and throttling
 // become Unavailable (503 with Retry-After): the client retries with the same
-// Idempotency-Key and the write happens exactly once.
+// Idempotency-Key and the write happens exactly once. Anything else, such as
+// AccessDeniedException (a grant missing from the function's role, which the
+// local runner and tests reproduce: infra/iam), is Internal: no retry helps.
 func classify(err error) error {
 	if err == nil {
 		return nil

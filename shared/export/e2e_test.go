@@ -112,15 +112,18 @@ func objects(t testing.TB, b *s3store.Bucket) map[string]string {
 	return m
 }
 
-func setup(t *testing.T) (*api.Deps, *s3store.Bucket) {
+// setupEnv returns the partner-export function's deps, the exports bucket
+// and the environment (whose own store and clients the test uses).
+func setupEnv(t *testing.T) (*api.Deps, *s3store.Bucket, *testenv.Env) {
 	env := testenv.New(t, testenv.Options{S3: true, Now: clock.Fixed(now)})
 	seed(t, env)
-	deps := env.Deps(nil, func() time.Time { return now })
-	return deps, s3store.New(jobs.S3Client(deps), deps.ExportsBucket)
+	deps := env.FunctionDeps(t, "partner-export", nil, func() time.Time { return now })
+	// The test reads back with the environment's own client, not the function's.
+	return deps, s3store.New(jobs.S3Client(env.Deps(nil, nil)), deps.ExportsBucket), env
 }
 
 func TestExportEndToEnd(t *testing.T) {
-	deps, bucket := setup(t)
+	deps, bucket, env := setupEnv(t)
 	out := invoke(t, deps, "partner-export")
 	var res jobs.ExportResult
 	if err := json.Unmarshal(out, &res); err != nil {
@@ -208,7 +211,7 @@ func TestExportEndToEnd(t *testing.T) {
 		in.CountryOfAsylum, in.Contact = "THA-asylum-marker", referral.Contact{Email: "zyx.defender@example.org"}
 		in.Consent = referral.Consent{Given: true, Date: "2026-11-01"}
 		r := referral.Referral{Input: in, ID: "01KAAAAAAAAAAAAAAAAAAAAA06", Partner: f.partner, Status: referral.Submitted, Persons: 1, CreatedAt: now.Add(-time.Hour), UpdatedAt: now.Add(-time.Hour), Version: 1}
-		if _, err := deps.Store.Create(context.Background(), r, referral.Event{At: r.CreatedAt, Action: referral.ActionCreated, ToStatus: r.Status, ActorRole: "partner"}, nil, r.CreatedAt); err != nil {
+		if _, err := env.Store.Create(context.Background(), r, referral.Event{At: r.CreatedAt, Action: referral.ActionCreated, ToStatus: r.Status, ActorRole: "partner"}, nil, r.CreatedAt); err != nil {
 			t.Fatal(err)
 		}
 		invoke(t, deps, "partner-export")
@@ -236,7 +239,7 @@ func TestReportEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	env.SetCapacity(t, "hrd-temporary", 2026, 100)
-	deps := env.Deps(nil, func() time.Time { return now })
+	deps := env.FunctionDeps(t, "daily-report", nil, func() time.Time { return now })
 	out := invoke(t, deps, "daily-report")
 	var res jobs.ReportResult
 	if err := json.Unmarshal(out, &res); err != nil {
@@ -251,7 +254,7 @@ func TestReportEndToEnd(t *testing.T) {
 	if diff := cmp.Diff(jobs.ReportResult{Date: "2026-11-27", Keys: want, Scanned: len(fixtures)}, res); diff != "" {
 		t.Errorf("result (-want +got):\n%s", diff)
 	}
-	objs := objects(t, s3store.New(jobs.S3Client(deps), deps.ReportsBucket))
+	objs := objects(t, s3store.New(jobs.S3Client(env.Deps(nil, nil)), deps.ReportsBucket))
 	if len(objs) != len(want) {
 		t.Errorf("%d objects, want %d", len(objs), len(want))
 	}
@@ -267,7 +270,7 @@ func TestReportEndToEnd(t *testing.T) {
 	}
 	// Twice: same objects.
 	invoke(t, deps, "daily-report")
-	if diff := cmp.Diff(objs, objects(t, s3store.New(jobs.S3Client(deps), deps.ReportsBucket))); diff != "" {
+	if diff := cmp.Diff(objs, objects(t, s3store.New(jobs.S3Client(env.Deps(nil, nil)), deps.ReportsBucket))); diff != "" {
 		t.Errorf("re-run differs:\n%s", diff)
 	}
 }
@@ -292,7 +295,7 @@ func lambdaHandler(h any) lambda.Handler { return lambda.NewHandler(h) }
 // is used, and the date of the files is the clock's, whatever the event
 // says. A payload that is not JSON is still refused.
 func TestJobsIgnoreTheirEvent(t *testing.T) {
-	deps, _ := setup(t)
+	_, _, env := setupEnv(t)
 	scheduled, err := os.ReadFile(filepath.Join("testdata", "scheduled-event.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -309,6 +312,7 @@ func TestJobsIgnoreTheirEvent(t *testing.T) {
 	} {
 		for _, dir := range []string{"partner-export", "daily-report"} {
 			t.Run(tc.name+"/"+dir, func(t *testing.T) {
+				deps := env.FunctionDeps(t, dir, nil, func() time.Time { return now })
 				out, err := lambda.NewHandler(steps.ByDir[dir](deps)).Invoke(context.Background(), []byte(tc.payload))
 				if tc.wantErr {
 					if err == nil {

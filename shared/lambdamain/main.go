@@ -98,9 +98,8 @@ func Start(construct func(*api.Deps) any, open OpenSealer) {
 	lambda.Start(h)
 }
 
-// Handler builds the handler of construct from env (the local runner calls
-// it with the constructor and the sealer opener shared/steps gives for the
-// function's directory).
+// Handler builds the handler of construct from env. (The local runner calls
+// Deps itself, to give each function's clients its IAM policy.)
 func Handler(ctx context.Context, construct func(*api.Deps) any, env Env, log *slog.Logger, open OpenSealer) (any, error) {
 	if construct == nil {
 		return nil, fmt.Errorf("no step constructor")

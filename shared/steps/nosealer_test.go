@@ -92,7 +92,7 @@ func TestWithoutSealerOnRealData(t *testing.T) {
 	e := testenv.New(t, testenv.Options{S3: true})
 	year := e.Now().Year()
 	e.Seed(t, year, 2)
-	sealed := e.Deps(nil, nil)
+	sealed := func(dir string) *api.Deps { return e.FunctionDeps(t, dir, nil, nil) }
 
 	vars := map[string]string{"year": strconv.Itoa(year)}
 	event := func(name string) events.APIGatewayV2HTTPRequest {
@@ -135,18 +135,18 @@ func TestWithoutSealerOnRealData(t *testing.T) {
 		ev := event("create-referral")
 		ev.Headers["idempotency-key"] = "8f14e45f-ceea-467f-a0e6-3b3b0e2f1a2" + strconv.Itoa(i)
 		ev.Body = strings.Replace(ev.Body, "FLD-2026-0042", "FLD-2026-004"+strconv.Itoa(i), 1)
-		r := http(sealed, "create-referral", ev, 201)
+		r := http(sealed("create-referral"), "create-referral", ev, 201)
 		id := strings.TrimPrefix(r.Headers["Location"], "/referrals/")
 		ids = append(ids, id)
 		for j, step := range []string{"screen-referral", "allocate-referral"} {
 			vars["id"] = id
 			ev := event(step)
 			ev.Headers["idempotency-key"] = "2b7c1f1e-6d1a-4c55-9d0e-5a7f3e9b0c" + strconv.Itoa(i) + strconv.Itoa(j)
-			http(sealed, step, ev, 200)
+			http(sealed(step), step, ev, 200)
 		}
 	}
 	vars["id"] = ids[0]
-	http(sealed, "get-referral", event("get-referral"), 200)
+	http(sealed("get-referral"), "get-referral", event("get-referral"), 200)
 	// Two more spaces, set directly so that only the sweep promotes.
 	e.SetCapacity(t, "hrd", year, 4)
 
@@ -159,16 +159,21 @@ func TestWithoutSealerOnRealData(t *testing.T) {
 		Table: e.Table, ReportsBucket: embedded.BucketName("ReportsBucket"), ExportsBucket: embedded.BucketName("ExportsBucket"),
 		DynamoDBEndpoint: endpoint, S3Endpoint: e.S3.URL,
 	}
-	plain, err := lambdamain.Deps(ctx, env, slog.New(slog.NewJSONHandler(&logs, nil)),
-		awsconn.Options{DynamoDBEndpoint: env.DynamoDBEndpoint, S3Endpoint: env.S3Endpoint}, lambdamain.NoPersonalData)
-	if err != nil {
-		t.Fatal(err)
+	plain := func(dir string) *api.Deps {
+		t.Helper()
+		d, err := lambdamain.Deps(ctx, env, slog.New(slog.NewJSONHandler(&logs, nil)),
+			awsconn.Options{DynamoDBEndpoint: env.DynamoDBEndpoint, S3Endpoint: env.S3Endpoint, APIOptions: e.IAM.APIOptions(testenv.LogicalID(t, dir))},
+			lambdamain.NoPersonalData)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
 	}
 	tested := map[string]bool{}
 
 	tested["get-period"] = true
 	var period struct{ Capacity, Remaining int }
-	if err := json.Unmarshal([]byte(http(plain, "get-period", event("get-period"), 200).Body), &period); err != nil || period.Capacity != 4 || period.Remaining != 2 {
+	if err := json.Unmarshal([]byte(http(plain("get-period"), "get-period", event("get-period"), 200).Body), &period); err != nil || period.Capacity != 4 || period.Remaining != 2 {
 		t.Errorf("get-period: %+v (%v), want capacity 4, remaining 2", period, err)
 	}
 
@@ -179,13 +184,13 @@ func TestWithoutSealerOnRealData(t *testing.T) {
 	delete(officer, "custom:partner")
 	hist.QueryStringParameters = map[string]string{"include": "reads"}
 	var h struct{ Items []struct{ Action string } }
-	if err := json.Unmarshal([]byte(http(plain, "referral-history", hist, 200).Body), &h); err != nil || len(h.Items) < 4 {
+	if err := json.Unmarshal([]byte(http(plain("referral-history"), "referral-history", hist, 200).Body), &h); err != nil || len(h.Items) < 4 {
 		t.Errorf("referral-history: %+v (%v), want created, screened, allocated and the read", h, err)
 	}
 
 	tested["waitlist-sweep"] = true
 	var sweep struct{ Periods, Promoted, Failed int }
-	if err := json.Unmarshal(invoke(plain, "waitlist-sweep", event("scheduled")), &sweep); err != nil || sweep.Promoted != 1 || sweep.Failed != 0 {
+	if err := json.Unmarshal(invoke(plain("waitlist-sweep"), "waitlist-sweep", event("scheduled")), &sweep); err != nil || sweep.Promoted != 1 || sweep.Failed != 0 {
 		t.Errorf("waitlist-sweep: %+v (%v), want one promoted", sweep, err)
 	}
 
@@ -194,7 +199,7 @@ func TestWithoutSealerOnRealData(t *testing.T) {
 		Keys    []string `json:"keys"`
 		Scanned int      `json:"referrals_scanned"`
 	}
-	if err := json.Unmarshal(invoke(plain, "daily-report", event("scheduled")), &report); err != nil || report.Scanned != 3 || len(report.Keys) == 0 {
+	if err := json.Unmarshal(invoke(plain("daily-report"), "daily-report", event("scheduled")), &report); err != nil || report.Scanned != 3 || len(report.Keys) == 0 {
 		t.Errorf("daily-report: %+v (%v), want 3 referrals scanned", report, err)
 	}
 
@@ -205,7 +210,7 @@ func TestWithoutSealerOnRealData(t *testing.T) {
 			Rows    int
 		} `json:"partners"`
 	}
-	if err := json.Unmarshal(invoke(plain, "partner-export", event("scheduled")), &export); err != nil || len(export.Partners) == 0 {
+	if err := json.Unmarshal(invoke(plain("partner-export"), "partner-export", event("scheduled")), &export); err != nil || len(export.Partners) == 0 {
 		t.Errorf("partner-export: %+v (%v)", export, err)
 	}
 	rows := 0
@@ -229,18 +234,18 @@ func TestWithoutSealerOnRealData(t *testing.T) {
 	// internal error, the sealer's refusal logged, and nothing written.
 	logs.Reset()
 	vars["id"] = ids[0]
-	http(plain, "get-referral", event("get-referral"), 500)
+	http(plain("get-referral"), "get-referral", event("get-referral"), 500)
 	ev := event("create-referral")
 	ev.Headers["idempotency-key"] = "8f14e45f-ceea-467f-a0e6-3b3b0e2f1a99"
 	ev.Body = strings.Replace(ev.Body, "FLD-2026-0042", "FLD-2026-0099", 1)
-	http(plain, "create-referral", ev, 500)
+	http(plain("create-referral"), "create-referral", ev, 500)
 	if n := strings.Count(logs.String(), `"msg":"sealer refused"`); n < 2 {
 		t.Errorf("%d logged refusals, want one per step:\n%s", n, logs.String())
 	}
 	var all struct {
 		Items []any `json:"items"`
 	}
-	if err := json.Unmarshal([]byte(http(sealed, "list-referrals", event("list-referrals"), 200).Body), &all); err != nil || len(all.Items) != 3 {
+	if err := json.Unmarshal([]byte(http(sealed("list-referrals"), "list-referrals", event("list-referrals"), 200).Body), &all); err != nil || len(all.Items) != 3 {
 		t.Errorf("list-referrals: %d referrals (%v), want the 3 (none created without a sealer)", len(all.Items), err)
 	}
 }
