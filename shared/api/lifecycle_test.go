@@ -348,7 +348,7 @@ func TestWaitlistSweep(t *testing.T) {
 	// The release runs without its promotion, as if the process died.
 	promote := h.deps.Promote
 	h.deps.Promote = func(context.Context, string, int) error { return nil }
-	h.mustStep("withdraw-referral", big, officer, `{"reason": "withdrawn-by-defender"}`)
+	h.mustStep("withdraw-referral", big, officer, `{"reason": "defender-declined"}`)
 	h.deps.Promote = promote
 	if got := h.periodView()["waitlisted_persons"]; got != 2.0 {
 		t.Fatalf("waitlisted %v before the sweep", got)
