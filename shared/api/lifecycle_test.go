@@ -298,7 +298,7 @@ func TestLifecycleRefusals(t *testing.T) {
 				t.Errorf("type %s, want …%s", got, tc.slug)
 			}
 		})
-	}	// Not one of the refusals changed the submitted referral.
+	} // Not one of the refusals changed the submitted referral.
 	h.t = t
 	if got := h.history(sub); len(got) != 1 || got[0].Action != "created" {
 		t.Errorf("history of the refused referral: %+v", got)
