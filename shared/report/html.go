@@ -429,8 +429,15 @@ func (p *page) figure(w words, title, svg string, cols []string, rows []tableRow
 	p.t(title)
 	p.raw("</h2>\n<figure>", svg, "\n<details><summary>")
 	p.t(w.Figures)
-	p.raw("</summary><table><caption>")
-	p.t(title)
+	p.raw("</summary>")
+	p.table(title, cols, rows)
+	p.raw("</details></figure>\n")
+}
+
+// table writes rows under columns cols, each row headed by its label.
+func (p *page) table(caption string, cols []string, rows []tableRow) {
+	p.raw("<table><caption>")
+	p.t(caption)
 	p.raw("</caption>\n<thead><tr>")
 	for _, c := range cols {
 		p.raw(`<th scope="col">`)
@@ -449,7 +456,7 @@ func (p *page) figure(w words, title, svg string, cols []string, rows []tableRow
 		}
 		p.raw("</tr>")
 	}
-	p.raw("</tbody></table></details></figure>\n")
+	p.raw("</tbody></table>")
 }
 
 // reasons writes the reasons table, open (there is no chart to read first),
@@ -464,27 +471,8 @@ func (p *page) reasons(w words, rows []tableRow) {
 		p.raw("</p>\n")
 		return
 	}
-	p.raw("<table><caption>")
-	p.t(w.ReasonTitle)
-	p.raw("</caption>\n<thead><tr>")
-	for _, c := range []string{w.Reason, w.Status, w.Referrals, w.Persons} {
-		p.raw(`<th scope="col">`)
-		p.t(c)
-		p.raw("</th>")
-	}
-	p.raw("</tr></thead>\n<tbody>")
-	for _, r := range rows {
-		p.raw(`<tr><th scope="row">`)
-		p.t(r.Label)
-		p.raw("</th>")
-		for _, c := range r.Cells {
-			p.raw("<td>")
-			p.t(c)
-			p.raw("</td>")
-		}
-		p.raw("</tr>")
-	}
-	p.raw("</tbody></table>\n")
+	p.table(w.ReasonTitle, []string{w.Reason, w.Status, w.Referrals, w.Persons}, rows)
+	p.raw("\n")
 }
 
 // HTML renders s as one self-contained page, English then French.
