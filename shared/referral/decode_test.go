@@ -364,3 +364,32 @@ func TestNamesRoundTripUnchanged(t *testing.T) {
 		})
 	}
 }
+
+// A body of a thousand family members decodes the first MaxFamilyMembers+1
+// (enough for Validate to say there are too many) and skips the rest, so the
+// cost of a bad body does not grow with it.
+func TestDecodeStopsOnePastTheLimits(t *testing.T) {
+	body := `{"family_members":[` + strings.Repeat(`{},`, 1000) + `{}],"defender_profile":{"rights_areas":[` +
+		strings.Repeat(`"land",`, 100) + `"land"]}}`
+	in, err := DecodeJSON([]byte(body))
+	if err != nil {
+		t.Fatalf("DecodeJSON: %v", err)
+	}
+	if len(in.FamilyMembers) != MaxFamilyMembers+1 || len(in.DefenderProfile.RightsAreas) != MaxRightsAreas+1 {
+		t.Fatalf("decoded %d members and %d rights areas, want %d and %d", len(in.FamilyMembers), len(in.DefenderProfile.RightsAreas), MaxFamilyMembers+1, MaxRightsAreas+1)
+	}
+	got := fieldErrors(t, in.Validate(today))
+	want := map[string]string{"family_members": problem.CodeTooMany, "defender_profile.rights_areas": problem.CodeTooMany}
+	for _, f := range got {
+		if code, ok := want[f.Field]; ok && code == f.Code {
+			delete(want, f.Field)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("Validate did not report %v among %v", want, got)
+	}
+	members, err := DecodeFamilyJSON([]byte(`{"family_members":[` + strings.Repeat(`{},`, 1000) + `{}]}`))
+	if err != nil || len(members) != MaxFamilyMembers+1 {
+		t.Errorf("DecodeFamilyJSON: %d members, %v", len(members), err)
+	}
+}
