@@ -388,6 +388,10 @@ func TestDecodeStopsOnePastTheLimits(t *testing.T) {
 	if len(want) > 0 {
 		t.Errorf("Validate did not report %v among %v", want, got)
 	}
+	form, _, err := DecodeForm([]byte(strings.Repeat("defender_profile.rights_areas=land&", 100)))
+	if err != nil || len(form.DefenderProfile.RightsAreas) != MaxRightsAreas+1 {
+		t.Errorf("DecodeForm: %d rights areas, %v", len(form.DefenderProfile.RightsAreas), err)
+	}
 	members, err := DecodeFamilyJSON([]byte(`{"family_members":[` + strings.Repeat(`{},`, 1000) + `{}]}`))
 	if err != nil || len(members) != MaxFamilyMembers+1 {
 		t.Errorf("DecodeFamilyJSON: %d members, %v", len(members), err)
