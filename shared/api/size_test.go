@@ -108,7 +108,11 @@ func worstBodies(op bodyOp) map[string]string {
 			}
 			return s
 		})
-		w["values outside every list"] = fill(`{"defender_profile":{"rights_areas":["x","y","z","w","v","u","t","s","r","q","p","o"]},"urgency":"x","contact":{"preferred_channel":"x"},"preferred_language":"x","family_members":[`, ",", "]}",
+		head := `{"family_members":[`
+		if op.dir == "create-referral" {
+			head = `{"defender_profile":{"rights_areas":["x","y","z","w","v","u","t","s","r","q","p","o"]},"urgency":"x","contact":{"preferred_channel":"x"},"preferred_language":"x","family_members":[`
+		}
+		w["values outside every list"] = fill(head, ",", "]}",
 			func(i int) string {
 				return `{"sex":"x","relationship":"x","given_name":"1","family_name":"2","nationality":"x","date_of_birth":"x"}`
 			})
