@@ -1,0 +1,49 @@
+package conformance
+
+import (
+	"testing"
+
+	"pgregory.net/rapid"
+)
+
+// TestGeneratorKeepsToTheDocument draws the requests of every cell without a
+// service: what the generator calls valid passes kin-openapi's validation of
+// the document, what it breaks fails it, and every constraint of every
+// property can be broken. A failure of TestConformance is then the service's
+// or the document's, not the generator's.
+func TestGeneratorKeepsToTheDocument(t *testing.T) {
+	e := newEnv(t)
+	everyone := map[string]bool{}
+	for _, r := range e.roles {
+		everyone[r] = true
+	}
+	_, broken := e.cells()
+	var cells []cell
+	for _, o := range e.ops {
+		cells = append(cells, cell{op: o, round: 1})
+	}
+	cells = append(cells, broken...)
+	for _, c := range cells {
+		c.checks = 10
+		t.Run(c.name(), func(t *testing.T) {
+			configure(c)
+			applied := 0
+			rapid.Check(t, func(rt *rapid.T) {
+				g := &gen{t: rt, e: e, o: c.op, seen: map[string]any{}, gone: map[string]bool{}}
+				if c.kind != "" {
+					g.tg = &target{loc: c.loc, tmpl: c.tmpl, kind: c.kind}
+					g.armed = true
+				}
+				req, values := g.request(c, everyone)
+				if g.tg != nil && !g.tg.applied {
+					return
+				}
+				applied++
+				e.selfCheck(rt, req, values, g.tg)
+			})
+			if c.kind != "" && applied == 0 {
+				t.Errorf("%s: no draw broke the constraint", c.name())
+			}
+		})
+	}
+}
