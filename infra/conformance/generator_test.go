@@ -47,3 +47,31 @@ func TestGeneratorKeepsToTheDocument(t *testing.T) {
 		})
 	}
 }
+
+// TestDescribedRulesAreInTheDocument keeps the rules stated in words tied to
+// the document: each names a schema or parameter that exists and describes
+// itself, so a rename cannot quietly switch a rule off.
+func TestDescribedRulesAreInTheDocument(t *testing.T) {
+	e := newEnv(t)
+	for _, r := range e.rules {
+		switch {
+		case r.schema != "":
+			s, ok := e.doc.Components.Schemas[r.schema]
+			if !ok || s.Value.Description == "" {
+				t.Errorf("rule %s: schema %s is not in openapi.yaml with a description", r.name, r.schema)
+			}
+		case r.param != "":
+			found := false
+			for _, o := range e.ops {
+				for _, p := range o.params {
+					if p.In+":"+p.Name == r.param && p.Description != "" {
+						found = true
+					}
+				}
+			}
+			if !found {
+				t.Errorf("rule %s: no described parameter %s in openapi.yaml", r.name, r.param)
+			}
+		}
+	}
+}
