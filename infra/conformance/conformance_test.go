@@ -301,7 +301,7 @@ func sites(o *operation) []node {
 func (e *env) property(rt *rapid.T, c cell, allowed map[string]bool, cov *coverage, record func(*operation, string, int)) {
 	g := &gen{t: rt, e: e, o: c.op, seen: map[string]any{}, gone: map[string]bool{}}
 	if c.setup {
-		if e.created(c.op.path) >= setupWanted {
+		if e.created(c.op.path) >= setupWanted || e.setupRefused[c.name()] {
 			return
 		}
 		g.hints = exampleHints(c.op)
@@ -332,6 +332,9 @@ func (e *env) property(rt *rapid.T, c cell, allowed map[string]bool, cov *covera
 	}
 
 	if c.setup {
+		if resp.status == http.StatusForbidden || resp.status == http.StatusUnauthorized {
+			e.setupRefused[c.name()] = true // this role cannot create anything
+		}
 		return
 	}
 	e.mu.Lock()
@@ -399,7 +402,12 @@ func exampleHints(o *operation) map[string]any {
 // named reports whether an error's field names the broken place: the place
 // itself, or a place inside it (a missing object's required members, an
 // array's offending item; for the body as a whole, any field).
+// The document names fields by dotted path; a JSON Pointer (/a/b/0) is
+// read as the same path, so either style passes.
 func named(field, broken string) bool {
+	if strings.HasPrefix(field, "/") {
+		field = strings.NewReplacer("/", ".", "~1", "/", "~0", "~").Replace(field[1:])
+	}
 	return field == broken || broken == "" || strings.HasPrefix(field, broken+".")
 }
 

@@ -43,6 +43,8 @@ type env struct {
 	byOp     map[string]int
 	applied  map[string]int // cell -> cases that broke its constraint
 	statuses map[string]int // "<operation> <status>" -> answers
+	// setupRefused are the setup cells whose role may not create.
+	setupRefused map[string]bool
 }
 
 // listing is a request whose answer pointed to a next page: a later request
@@ -85,7 +87,7 @@ func newEnv(t *testing.T) *env {
 		}},
 		roles:  []string{"partner", "officer", "admin"},
 		tokens: map[string]string{}, ids: map[string][]string{},
-		vocab: map[*openapi3.Parameter][]string{}, byOp: map[string]int{}, applied: map[string]int{}, statuses: map[string]int{},
+		vocab: map[*openapi3.Parameter][]string{}, byOp: map[string]int{}, applied: map[string]int{}, statuses: map[string]int{}, setupRefused: map[string]bool{},
 	}
 	partner := ""
 	for _, s := range seed.Streams {

@@ -75,3 +75,23 @@ func TestDescribedRulesAreInTheDocument(t *testing.T) {
 		}
 	}
 }
+
+func TestNamed(t *testing.T) {
+	tests := []struct {
+		field, broken string
+		want          bool
+	}{
+		{"principal.given_name", "principal.given_name", true},
+		{"consent.given", "consent", true},
+		{"capacity", "", true},
+		{"/family_members/1/sex", "family_members.1.sex", true},
+		{"contact", "contact.email", false},
+		{"principal.given_names", "principal.given_name", false},
+		{"reasons", "reasons.0", false},
+	}
+	for _, tt := range tests {
+		if got := named(tt.field, tt.broken); got != tt.want {
+			t.Errorf("named(%q, %q) = %v, want %v", tt.field, tt.broken, got, tt.want)
+		}
+	}
+}
