@@ -323,6 +323,9 @@ func (j *Journal) Close() error {
 // record for a table that no longer exists (outside the template) is
 // skipped.
 func (j *Journal) replay(r record) (skipped bool, err error) {
+	if r.op == "TransactWriteItems" && r.ok {
+		return j.replayTransaction(r)
+	}
 	resp := j.call(r.op, r.body)
 	if resp.ok() == r.ok {
 		return false, nil
@@ -332,6 +335,31 @@ func (j *Journal) replay(r record) (skipped bool, err error) {
 	}
 	return false, fmt.Errorf("record %d (%s) replayed with status %d where it first had ok=%t: %s (the data directory is inconsistent; move the journal aside to start from the snapshot alone)",
 		r.seq, r.op, resp.status, r.ok, truncate(resp.body.String(), 300))
+}
+
+// replayTransaction applies a transaction that succeeded as its writes, one
+// by one. The result is the same: no two of its writes touch one item, so
+// each condition sees what it saw the first time, and held then. It is far
+// quicker: the server copies every table a transaction touches, so replaying
+// thousands of transactions on a large table would take minutes.
+func (j *Journal) replayTransaction(r record) (skipped bool, err error) {
+	var in struct{ TransactItems []map[string]json.RawMessage }
+	if err := json.Unmarshal(r.body, &in); err != nil {
+		return false, fmt.Errorf("record %d (%s): %w", r.seq, r.op, err)
+	}
+	ops := map[string]string{"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem"}
+	for _, item := range in.TransactItems {
+		for kind, body := range item {
+			op, ok := ops[kind]
+			if !ok {
+				continue // a ConditionCheck: it held, and changes nothing
+			}
+			if skipped, err := j.replay(record{seq: r.seq, op: op, ok: true, body: body}); skipped || err != nil {
+				return skipped, err
+			}
+		}
+	}
+	return false, nil
 }
 
 // restore puts a snapshot's items back, 25 to a request.
