@@ -5,5 +5,10 @@
 // HttpApi JWT authorizer does, and hands each request to the function's real
 // handler as the API Gateway v2 event AWS would send.
 //
+// Data lives in the data directory across restarts and crashes: the embedded
+// DynamoDB's journal (dynamodb.journal, fsynced before each write is
+// answered) and snapshot (dynamodb.json), and the S3 objects' bbolt file
+// (s3.bolt). A write the API acknowledged survives kill -9.
+//
 //	go run ./infra/local [-addr 127.0.0.1:3000] [-data .haven]
 package main
