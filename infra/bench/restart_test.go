@@ -87,6 +87,7 @@ func BenchmarkRunnerRestart(b *testing.B) {
 		b.ReportMetric(r.Ready.Seconds(), "start-s")
 		b.ReportMetric(100*idle.Seconds()/window.Seconds(), "idle-cpu-%")
 		b.ReportMetric(100*busy.Seconds()/busyTook.Seconds(), "1-write/s-cpu-%")
+		b.ReportMetric(busy.Seconds()/window.Seconds(), "cpu-s/write")
 		b.ReportMetric(again.Ready.Seconds(), "start-after-kill-s")
 		b.ReportMetric(stopped.Seconds(), "stop-s")
 		b.Logf("%d referrals: listening after %s; CPU %s over %s idle; %s over %s for %d writes paced a second apart; after kill -9, listening after %s; Ctrl-C took %s",
