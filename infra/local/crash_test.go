@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -283,5 +284,35 @@ func (m *crashModel) verify(t *testing.T, c *http.Client, p *testenv.RunnerProce
 	}
 	if strings.Contains(p.Banner, "dropped") {
 		t.Logf("round %d: %s", round, p.Banner)
+	}
+}
+
+// TestDamagedDataRefusesToStart: a snapshot that does not parse, or a
+// journal damaged before its end, stops the runner with a message naming the
+// file, rather than starting without the data and later overwriting it.
+func TestDamagedDataRefusesToStart(t *testing.T) {
+	tests := []struct{ file, content, want string }{
+		{"dynamodb.json", `{"journal":3,"tables":{"HavenTable":[{"pk":`, "dynamodb.json"},
+		{"dynamodb.journal", "\x10\x00\x00\x00garbage that is not a record, followed by more data", "dynamodb.journal"},
+	}
+	root, _ := filepath.Abs("../..")
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			data := t.TempDir()
+			if err := os.WriteFile(filepath.Join(data, tt.file), []byte(tt.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			r, err := Start(t.Context(), Config{
+				Addr: "127.0.0.1:0", DynamoDBAddr: "127.0.0.1:0", S3Addr: "127.0.0.1:0", DataDir: data,
+				Template: filepath.Join(root, "template.yaml"), Log: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+			})
+			if err == nil {
+				r.Close()
+				t.Fatal("the runner started")
+			}
+			if !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "move it aside") {
+				t.Errorf("error %q does not name %s and what to do", err, tt.want)
+			}
+		})
 	}
 }
