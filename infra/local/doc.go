@@ -7,5 +7,10 @@
 // clients carry its IAM policy from the template (infra/iam): a call its role
 // could not make in AWS fails here with AWS's AccessDenied error.
 //
+// Data lives in the data directory across restarts and crashes: the embedded
+// DynamoDB's journal (dynamodb.journal, fsynced before each write is
+// answered) and snapshot (dynamodb.json), and the S3 objects' bbolt file
+// (s3.bolt). A write the API acknowledged survives kill -9.
+//
 //	go run ./infra/local [-addr 127.0.0.1:3000] [-data .haven]
 package main
