@@ -117,7 +117,7 @@ func newEnv(t *testing.T) *env {
 // start starts the runner and gets a token for each role.
 func (e *env) start(t *testing.T) {
 	t.Helper()
-	e.base = testenv.StartRunner(t)
+	e.base = testenv.LocalRunner(t)
 	partner := e.partner
 	for _, role := range e.roles {
 		body := map[string]string{"role": role}

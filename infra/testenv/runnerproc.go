@@ -43,12 +43,13 @@ func BuildRunner(t testing.TB, dir string) string {
 }
 
 // StartRunner starts bin on free loopback ports with dataDir and the seed
-// file, and returns once it listens.
+// file, its clock set to the tests' (Clock), and returns once it listens.
 func StartRunner(t testing.TB, bin, dataDir, seed string) *RunnerProcess {
 	t.Helper()
 	root := Root(t)
 	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-dynamodb-addr", "127.0.0.1:0", "-s3-addr", "127.0.0.1:0",
-		"-data", dataDir, "-template", filepath.Join(root, "template.yaml"), "-seed", seed)
+		"-data", dataDir, "-template", filepath.Join(root, "template.yaml"), "-seed", seed,
+		"-clock", Now().Format(time.RFC3339Nano))
 	cmd.Dir = root
 	cmd.Stdout = io.Discard // the functions' JSON logs
 	stderr, err := cmd.StderrPipe()

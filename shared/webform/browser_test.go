@@ -283,7 +283,7 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		missing(t, "node_modules/axe-core is missing (run npm ci)")
 	}
-	base := testenv.StartRunner(t)
+	base := testenv.LocalRunner(t)
 
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromium), chromedp.UserDataDir(t.TempDir()),
