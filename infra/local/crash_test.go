@@ -20,10 +20,10 @@ import (
 	"github.com/haven-hrd/haven/infra/testenv"
 )
 
-// crashPeriod is the period the crash test allocates from: a fixed year,
-// seeded with room for every referral the test makes, so no waitlist forms
-// and every allocation's outcome is known.
-const crashPeriod = 2031
+// crashPeriod is the period the crash test allocates from: the tests'
+// year, seeded with room for every referral the test makes, so no waitlist
+// forms and every allocation's outcome is known.
+var crashPeriod = testenv.Year()
 
 // A referral's path; a worker withdraws it at a random point instead of
 // taking the next move.
@@ -32,7 +32,7 @@ var crashPath = []struct{ status, method, path, body string }{
 	{"eligible", "POST", "/screening", `{"outcome":"eligible","reasons":[]}`},
 	{"allocated", "POST", "/allocation", fmt.Sprintf(`{"period":%d}`, crashPeriod)},
 	{"approved", "POST", "/decision", `{"outcome":"approved","reasons":[]}`},
-	{"arrived", "POST", "/arrival", `{"arrived_on":"2025-06-01"}`},
+	{"arrived", "POST", "/arrival", `{"arrived_on":"` + testenv.Now().Format(time.DateOnly) + `"}`},
 }
 
 // tracked is what the test knows of one referral: the status its last
@@ -147,7 +147,7 @@ func (m *crashModel) work(t *testing.T, c *http.Client, base, partner, officer, 
 		for step := 1; step < len(crashPath); step++ {
 			next := crashPath[step]
 			if step == withdrawAt {
-				next = struct{ status, method, path, body string }{"withdrawn", "POST", "/withdrawal", `{"reason":"safe"}`}
+				next = struct{ status, method, path, body string }{"withdrawn", "POST", "/withdrawal", `{"reason":"resettled-elsewhere"}`}
 			}
 			status, out, err := send(c, next.method, base+"/referrals/"+tr.id+next.path, officer, []byte(next.body))
 			m.mu.Lock()
