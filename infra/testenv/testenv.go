@@ -144,6 +144,11 @@ func New(t testing.TB, o Options) *Env {
 	return e
 }
 
+// SeedTime is when seeded changes are recorded: fixed, and before any
+// time a test chooses, so a test's own changes sort after them whatever
+// today's date.
+var SeedTime = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+
 // Partners of the seeded hrd stream.
 var Partners = []string{"unhcr", "front-line-defenders", "protectdefenders-eu"}
 
@@ -163,11 +168,11 @@ func (e *Env) Seed(t testing.TB, year, capacity int) {
 	e.SetCapacity(t, "hrd", year, capacity)
 }
 
-// SetCapacity sets a period's capacity directly.
+// SetCapacity sets a period's capacity directly, recorded at SeedTime.
 func (e *Env) SetCapacity(t testing.TB, stream string, year, capacity int) {
 	t.Helper()
 	c := dynamostore.CapacityChange{Stream: stream, Year: year, Capacity: capacity, ActorRole: "admin", Actor: "test", Nonce: randHex()}
-	if _, _, err := e.Store.SetCapacity(context.Background(), c, func(quota.Period) (dynamostore.Idem, error) { return nil, nil }, time.Now().UTC()); err != nil {
+	if _, _, err := e.Store.SetCapacity(context.Background(), c, func(quota.Period) (dynamostore.Idem, error) { return nil, nil }, SeedTime); err != nil {
 		t.Fatal(err)
 	}
 }
