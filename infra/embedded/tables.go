@@ -71,6 +71,13 @@ func describe(rep reply, field, status, region string, meta tableMeta) reply {
 	if json.Unmarshal(rep.body, &out) != nil || json.Unmarshal(out[field], &t) != nil || t == nil {
 		return rep
 	}
+	// minidyn marshals the SDK's type, whose unset enums come out as "";
+	// DynamoDB leaves them out.
+	for k, v := range t {
+		if v == "" {
+			delete(t, k)
+		}
+	}
 	name, _ := t["TableName"].(string)
 	arn := fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", region, localAccount, name)
 	t["TableStatus"], t["TableArn"], t["TableId"] = status, arn, tableID(name)

@@ -52,8 +52,9 @@
 // # DynamoDB's limits
 //
 // The embedded server refuses what DynamoDB refuses (infra/embedded:
-// items of 400 KB, transactions of 100 actions and 4 MB, 1 MB pages,
-// expression and key sizes), so a test meets a limit before AWS does.
+// items over 400 KB, transactions over 100 actions or 4 MB, long
+// expressions and keys) and cuts pages at 1 MB, so a test meets a limit
+// before AWS does.
 // Haven's worst cases, measured through the steps by
 // shared/api.TestWithinDynamoDBLimits (the largest referral the API
 // accepts: 30 family members, every field at its maximum in 4-byte
