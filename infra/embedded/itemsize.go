@@ -40,6 +40,9 @@ const (
 	MaxSortKeySize      = 1024
 	// MaxNestingDepth bounds how deep lists and maps nest in an item.
 	MaxNestingDepth = 32
+	// MaxAttributeNameLength bounds an attribute's name, in bytes (the API
+	// reference's 65535; the guide rounds it to 64 KB).
+	MaxAttributeNameLength = 65535
 )
 
 // ItemSize is the size DynamoDB counts against MaxItemSize: for each

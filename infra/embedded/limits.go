@@ -38,7 +38,8 @@ import (
 //     the page stops; with a filter that Limit counts matches in minidyn,
 //     not items read — Haven filters in code (shared/dynamostore);
 //   - expression strings, placeholders, substitution sizes, update
-//     operators, IN operands, key sizes and nesting depth, from the
+//     operators, IN operands, key sizes, attribute name lengths and nesting
+//     depth, from the
 //     request alone.
 //
 // Not checked: BatchGetItem's 16 MB response bound (Haven does not use
@@ -72,6 +73,7 @@ const (
 	msgHashKeyTooLarge      = "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of2048 bytes"
 	msgRangeKeyTooLarge     = "One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of 1024 bytes"
 	msgTooDeep              = "Nesting Levels have exceeded supported limits"
+	msgNameTooLong          = "1 validation error detected: Value at 'item' failed to satisfy constraint: Map keys must satisfy constraint: [Member must have length less than or equal to 65535]"
 	msgSubstitutionTooLarge = "ExpressionAttributeNames and ExpressionAttributeValues exceed the maximum allowed size of 2 MB"
 )
 
@@ -384,7 +386,10 @@ func (l *limitedDynamoDB) getItem(ref itemRef) (json.RawMessage, bool) {
 // every index's it carries).
 func (l *limitedDynamoDB) checkItem(table string, item map[string]*server.AttributeValue) error {
 	sdk := sdkItem(item)
-	for _, v := range sdk {
+	for name, v := range sdk {
+		if len(name) > MaxAttributeNameLength {
+			return validation(msgNameTooLong)
+		}
 		if nestingDepth(v) > MaxNestingDepth {
 			return validation(msgTooDeep)
 		}

@@ -263,6 +263,21 @@ func TestLimits(t *testing.T) {
 			want: validation + "Nesting Levels have exceeded supported limits",
 		},
 		{
+			name: "attribute name of 65535 bytes",
+			call: func(db *dynamodb.Client, table string) error {
+				_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: withAttr(key("P", "A"), strings.Repeat("n", 65535), str("v"))})
+				return err
+			},
+		},
+		{
+			name: "attribute name of 65536 bytes",
+			call: func(db *dynamodb.Client, table string) error {
+				_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: withAttr(key("P", "A"), strings.Repeat("n", 65536), str("v"))})
+				return err
+			},
+			want: validation + "1 validation error detected: Value at 'item' failed to satisfy constraint: Map keys must satisfy constraint: [Member must have length less than or equal to 65535]",
+		},
+		{
 			name: "update to 400 KB",
 			setup: func(t *testing.T, db *dynamodb.Client, table string) {
 				put(t, db, table, sized("U", "A", big))
