@@ -39,8 +39,7 @@ import (
 //     not items read — Haven filters in code (shared/dynamostore);
 //   - expression strings, placeholders, substitution sizes, update
 //     operators, IN operands, key sizes, attribute name lengths and nesting
-//     depth, from the
-//     request alone.
+//     depth, from the request alone.
 //
 // Not checked: BatchGetItem's 16 MB response bound (Haven does not use
 // BatchGetItem) and local secondary index item collections (Haven has
