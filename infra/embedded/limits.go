@@ -27,7 +27,9 @@ import (
 //     first, the write runs, the results are read and sized, and if one is
 //     over 400 KB (or the transaction over 4 MB) the items read first are
 //     put back before the lock is released. Every other call shares the
-//     lock, so no one ever sees the oversized item;
+//     lock, so no one ever sees the oversized item. As in DynamoDB, an
+//     UpdateItem is then refused with a ValidationException, a transaction
+//     with a TransactionCanceledException whose reason is ValidationError;
 //   - a transaction's size is the sum of the items it writes (Put items,
 //     Update results) and the keys of its Delete and ConditionCheck;
 //   - a Query or Scan page stops after the item with which the data read
@@ -153,11 +155,11 @@ func (l *limitedDynamoDB) serve(op string, body []byte) reply {
 				expr("UpdateExpression", in.UpdateExpression), expr("ConditionExpression", in.ConditionExpression)))
 			if err == nil {
 				ref := itemRef{table: deref(in.TableName), key: in.Key}
-				return l.undoable(op, body, []itemRef{ref}, func(after []int) string {
+				return l.undoable(op, body, []itemRef{ref}, func(after []int) refusal {
 					if after[0] > MaxItemSize {
-						return msgUpdatedItemTooLarge
+						return validation(msgUpdatedItemTooLarge)
 					}
-					return ""
+					return nil
 				})
 			}
 		}
@@ -244,11 +246,11 @@ func (l *limitedDynamoDB) transact(body []byte, in server.TransactWriteItemsInpu
 	var (
 		err     error
 		refs    []itemRef
-		updates []int // indexes in refs of the Update targets
-		fixed   int   // bytes known before the write: Put items, other keys
+		updates [][2]int // the Update targets: index in refs, in the actions
+		fixed   int      // bytes known before the write: Put items, other keys
 		seen    = map[string]bool{}
 	)
-	for _, it := range in.TransactItems {
+	for n, it := range in.TransactItems {
 		var (
 			ref  itemRef
 			size int
@@ -267,7 +269,7 @@ func (l *limitedDynamoDB) transact(body []byte, in server.TransactWriteItemsInpu
 			err = first(err, l.checkKey(ref.table, u.Key))
 			err = first(err, checkExpressions(u.ExpressionAttributeNames, u.ExpressionAttributeValues,
 				expr("UpdateExpression", u.UpdateExpression), expr("ConditionExpression", u.ConditionExpression)))
-			updates = append(updates, len(refs))
+			updates = append(updates, [2]int{len(refs), n})
 		case it.Delete != nil:
 			d := it.Delete
 			ref = itemRef{table: deref(d.TableName), key: d.Key}
@@ -302,18 +304,23 @@ func (l *limitedDynamoDB) transact(body []byte, in server.TransactWriteItemsInpu
 	if len(updates) == 0 {
 		return l.forward("TransactWriteItems", body)
 	}
-	return l.undoable("TransactWriteItems", body, refs, func(after []int) string {
+	return l.undoable("TransactWriteItems", body, refs, func(after []int) refusal {
 		total := fixed
-		for _, i := range updates {
-			if after[i] > MaxItemSize {
-				return msgUpdatedItemTooLarge
+		reasons := make(cancelled, len(in.TransactItems))
+		tooLarge := false
+		for _, u := range updates {
+			if after[u[0]] > MaxItemSize {
+				reasons[u[1]], tooLarge = msgUpdatedItemTooLarge, true
 			}
-			total += after[i]
+			total += after[u[0]]
 		}
-		if total > MaxTransactionSize {
-			return msgTransactionTooLarge
+		switch {
+		case tooLarge:
+			return reasons
+		case total > MaxTransactionSize:
+			return validation(msgTransactionTooLarge)
 		}
-		return ""
+		return nil
 	})
 }
 
@@ -323,11 +330,43 @@ type itemRef struct {
 	key   map[string]*server.AttributeValue
 }
 
+// refusal is how a request is refused: a ValidationException, or a
+// TransactionCanceledException.
+type refusal interface{ reply() reply }
+
+// cancelled refuses a transaction whose changes made an item too large, as
+// DynamoDB does (TransactWriteItems API reference, ValidationError): one
+// reason per action, "" where the action was not at fault.
+type cancelled []string
+
+func (c cancelled) reply() reply {
+	type reason struct {
+		Code    string
+		Message string `json:",omitempty"`
+	}
+	reasons := make([]reason, len(c))
+	codes := make([]string, len(c))
+	for i, msg := range c {
+		reasons[i], codes[i] = reason{Code: "None"}, "None"
+		if msg != "" {
+			reasons[i], codes[i] = reason{Code: "ValidationError", Message: msg}, "ValidationError"
+		}
+	}
+	b, _ := json.Marshal(map[string]any{
+		"__type":              "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+		"message":             "Transaction cancelled, please refer cancellation reasons for specific reasons [" + strings.Join(codes, ", ") + "]",
+		"CancellationReasons": reasons,
+	})
+	h := http.Header{}
+	h.Set("Content-Type", "application/x-amz-json-1.0")
+	return reply{status: http.StatusBadRequest, header: h, body: b}
+}
+
 // undoable runs a write whose resulting items can only be sized once
 // written (the caller holds l.mu exclusively). refused gets the size of each
 // ref's item after the write and says why they are refused, if they are;
 // then every ref is put back as it was and nothing has changed.
-func (l *limitedDynamoDB) undoable(op string, body []byte, refs []itemRef, refused func(after []int) string) reply {
+func (l *limitedDynamoDB) undoable(op string, body []byte, refs []itemRef, refused func(after []int) refusal) reply {
 	before := make([]json.RawMessage, len(refs))
 	for i, ref := range refs {
 		raw, ok := l.getItem(ref)
@@ -351,8 +390,8 @@ func (l *limitedDynamoDB) undoable(op string, body []byte, refs []itemRef, refus
 		}
 		after[i] = ItemSize(sdkItem(item))
 	}
-	msg := refused(after)
-	if msg == "" {
+	why := refused(after)
+	if why == nil {
 		return rep
 	}
 	for i, ref := range refs {
@@ -362,7 +401,7 @@ func (l *limitedDynamoDB) undoable(op string, body []byte, refs []itemRef, refus
 			l.call("PutItem", map[string]any{"TableName": ref.table, "Item": before[i]})
 		}
 	}
-	return validation(msg).reply()
+	return why.reply()
 }
 
 // getItem reads one item as minidyn holds it (nil when absent).

@@ -86,10 +86,19 @@ func errorOf(err error) string {
 		return ""
 	}
 	var api smithy.APIError
-	if errors.As(err, &api) {
-		return api.ErrorCode() + ": " + api.ErrorMessage()
+	if !errors.As(err, &api) {
+		return err.Error()
 	}
-	return err.Error()
+	out := api.ErrorCode() + ": " + api.ErrorMessage()
+	var tce *ddb.TransactionCanceledException
+	if errors.As(err, &tce) {
+		for _, r := range tce.CancellationReasons {
+			if r.Message != nil {
+				out += "; " + aws.ToString(r.Code) + ": " + aws.ToString(r.Message)
+			}
+		}
+	}
+	return out
 }
 
 // contents is every item of a table, in key order.
@@ -375,7 +384,8 @@ func TestLimits(t *testing.T) {
 				}})
 				return err
 			},
-			want: updateTooBig,
+			want: "TransactionCanceledException: Transaction cancelled, please refer cancellation reasons for specific reasons [None, None, ValidationError]; " +
+				"ValidationError: Item size to update has exceeded the maximum allowed size",
 		},
 		{
 			name: "transaction whose updates make it past 4 MB",
