@@ -40,7 +40,10 @@ func StartDynamoDB(addr string, wraps ...func(http.Handler) http.Handler) (*Dyna
 		return nil, fmt.Errorf("listen for dynamodb on %s: %w", addr, err)
 	}
 	s := server.NewServer()
-	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	// DynamoDB's limits and table calls, which minidyn lacks (limits.go);
+	// the wraps (the runner's journal) sit outside them, so only what the
+	// limits accept is journaled.
+	hs := &http.Server{Handler: withLimits(s), ReadHeaderTimeout: 10 * time.Second}
 	for _, wrap := range wraps {
 		hs.Handler = wrap(hs.Handler)
 	}
@@ -99,9 +102,8 @@ func TableName(logicalID string) string { return logicalID }
 // lower case.
 func BucketName(logicalID string) string { return strings.ToLower(logicalID) }
 
-// CreateTables creates every table of the template that does not exist yet.
-// It does not wait on table status: the embedded server creates tables
-// synchronously and reports no TableStatus.
+// CreateTables creates every table of the template that does not exist yet,
+// each ACTIVE when it returns.
 func CreateTables(ctx context.Context, db *dynamodb.Client, tables []samtemplate.Table) error {
 	for _, t := range tables {
 		if err := CreateTable(ctx, db, t, TableName(t.LogicalID)); err != nil {
@@ -136,6 +138,11 @@ func CreateTable(ctx context.Context, db *dynamodb.Client, t samtemplate.Table, 
 		}
 		if _, err := db.CreateTable(ctx, in); err != nil {
 			return fmt.Errorf("create table %s: %w", name, err)
+		}
+		// The embedded server creates tables ACTIVE, so the waiter's first
+		// look (immediate) suffices there; DynamoDB takes seconds.
+		if err := dynamodb.NewTableExistsWaiter(db).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 5*time.Minute); err != nil {
+			return fmt.Errorf("wait for table %s: %w", name, err)
 		}
 	}
 	return nil
