@@ -31,7 +31,7 @@ func FuzzStepBodies(f *testing.F) {
 				}
 			}
 		}
-		c, err := decodeCapacity(body)
+		c, _, err := decodeCapacity(body)
 		if err != nil {
 			if k := problem.KindOf(err); k != problem.Validation {
 				t.Fatalf("capacity: kind %s", k)

@@ -155,7 +155,8 @@ func TestLifecycleDoneWhenThroughAPI(t *testing.T) {
 		t.Fatalf("withdraw: %s", got)
 	}
 	want := map[string]any{"stream": "hrd", "period": float64(today.Year()), "capacity": 10.0, "reserved": 9.0, "arrived": 0.0,
-		"remaining": 1.0, "waitlisted_persons": 0.0, "partners": map[string]any{"front-line-defenders": map[string]any{"reserved": 9.0, "arrived": 0.0}}}
+		"remaining": 1.0, "waitlisted_persons": 0.0, "unallotted": 1.0,
+		"partners": map[string]any{"front-line-defenders": map[string]any{"reserved": 9.0, "arrived": 0.0, "remaining": 1.0}}}
 	if diff := cmp.Diff(h.periodView(), want); diff != "" {
 		t.Errorf("period view (-got +want):\n%s", diff)
 	}

@@ -16,26 +16,52 @@ import (
 )
 
 type periodView struct {
-	Stream            string                        `json:"stream"`
-	Period            int                           `json:"period"`
-	Capacity          int                           `json:"capacity"`
-	Reserved          int                           `json:"reserved"`
-	Arrived           int                           `json:"arrived"`
-	Remaining         int                           `json:"remaining"`
-	WaitlistedPersons int                           `json:"waitlisted_persons"`
-	Partners          map[string]quota.PartnerCount `json:"partners"`
+	Stream            string                 `json:"stream"`
+	Period            int                    `json:"period"`
+	Capacity          int                    `json:"capacity"`
+	Reserved          int                    `json:"reserved"`
+	Arrived           int                    `json:"arrived"`
+	Remaining         int                    `json:"remaining"`
+	WaitlistedPersons int                    `json:"waitlisted_persons"`
+	Partners          map[string]partnerView `json:"partners"`
+	Unallotted        int                    `json:"unallotted"`
+	Closed            bool                   `json:"closed,omitempty"`
+}
+
+// partnerView is one partner's share of a period.
+type partnerView struct {
+	Allotment *int `json:"allotment,omitempty"`
+	Reserved  int  `json:"reserved"`
+	Arrived   int  `json:"arrived"`
+	Remaining int  `json:"remaining"`
 }
 
 func toPeriodView(p quota.Period, partnerScope string) periodView {
 	v := periodView{
 		Stream: p.Stream, Period: p.Year, Capacity: p.Capacity, Reserved: p.Reserved, Arrived: p.Arrived,
-		Remaining: p.Remaining, WaitlistedPersons: p.WaitlistedPersons, Partners: map[string]quota.PartnerCount{},
+		Remaining: p.Remaining, WaitlistedPersons: p.WaitlistedPersons, Partners: map[string]partnerView{},
+		Unallotted: p.Pool, Closed: p.Closed,
 	}
-	for id, c := range p.Partners {
+	add := func(id string) {
 		// A partner sees its own share, never another partner's.
-		if partnerScope == "" || id == partnerScope {
-			v.Partners[id] = c
+		if partnerScope != "" && id != partnerScope {
+			return
 		}
+		c := p.Partners[id]
+		pv := partnerView{Reserved: c.Reserved, Arrived: c.Arrived, Remaining: max(0, p.PartnerRemaining(id))}
+		if a, ok := p.Allotments[id]; ok {
+			pv.Allotment = &a
+		}
+		v.Partners[id] = pv
+	}
+	for id := range p.Partners {
+		add(id)
+	}
+	for id := range p.Allotments {
+		add(id)
+	}
+	if partnerScope != "" {
+		add(partnerScope)
 	}
 	return v
 }
@@ -88,26 +114,38 @@ func (d *Deps) getPeriod(ctx context.Context, r *apigw.Request) (apigw.Response,
 }
 
 type capacityBody struct {
-	Capacity *int `json:"capacity"`
+	Capacity   *int           `json:"capacity"`
+	Allotments map[string]int `json:"allotments"`
 }
 
-func decodeCapacity(body []byte) (int, error) {
+// decodeCapacity reads PUT's body: the capacity and, when given, the
+// partners' allotments (nil: keep the current ones).
+func decodeCapacity(body []byte) (int, map[string]int, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	var b capacityBody
 	if err := dec.Decode(&b); err != nil {
-		return 0, jsonProblem(err)
+		return 0, nil, jsonProblem(err)
 	}
 	if dec.More() {
-		return 0, problem.Invalid(problem.FieldError{Code: problem.CodeMalformed})
+		return 0, nil, problem.Invalid(problem.FieldError{Code: problem.CodeMalformed})
 	}
 	if b.Capacity == nil {
-		return 0, problem.Invalid(problem.FieldError{Field: "capacity", Code: problem.CodeRequired})
+		return 0, nil, problem.Invalid(problem.FieldError{Field: "capacity", Code: problem.CodeRequired})
 	}
 	if *b.Capacity < 0 || *b.Capacity > quota.MaxCapacity {
-		return 0, problem.Invalid(problem.FieldError{Field: "capacity", Code: problem.CodeOutOfRange})
+		return 0, nil, problem.Invalid(problem.FieldError{Field: "capacity", Code: problem.CodeOutOfRange})
 	}
-	return *b.Capacity, nil
+	var fields []problem.FieldError
+	for id := range b.Allotments {
+		if !validSlug(id) {
+			fields = append(fields, problem.FieldError{Field: "allotments." + id, Code: problem.CodeNotAllowed})
+		}
+	}
+	if len(fields) > 0 {
+		return 0, nil, problem.Invalid(fields...)
+	}
+	return *b.Capacity, b.Allotments, nil
 }
 
 func (d *Deps) putPeriod(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
@@ -121,7 +159,7 @@ func (d *Deps) putPeriod(ctx context.Context, r *apigw.Request) (apigw.Response,
 	if r.MediaType() != "application/json" {
 		return apigw.Response{}, problem.New(problem.UnsupportedMediaType)
 	}
-	capacity, err := decodeCapacity(r.Body)
+	capacity, allotments, err := decodeCapacity(r.Body)
 	if err != nil {
 		return apigw.Response{}, err
 	}
@@ -131,7 +169,7 @@ func (d *Deps) putPeriod(ctx context.Context, r *apigw.Request) (apigw.Response,
 	}
 	now := d.Now()
 	change := dynamostore.CapacityChange{
-		Stream: stream, Year: year, Capacity: capacity,
+		Stream: stream, Year: year, Capacity: capacity, Allotments: allotments,
 		ActorRole: string(r.Caller.PrimaryRole()), Actor: r.Caller.Subject, Nonce: d.NewID(),
 	}
 	var resp apigw.Response

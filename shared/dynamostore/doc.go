@@ -15,7 +15,10 @@
 //	stream            STREAM#<stream>            A                           open flag, partner list
 //	period            PERIOD#<stream>#<year>     A                           capacity, reserved, arrived, remaining, waitlisted_persons,
 //	                                                                         reserved#<partner>, arrived#<partner> (flat: real DynamoDB
-//	                                                                         cannot create a nested map and set a key in one update); version
+//	                                                                         cannot create a nested map and set a key in one update);
+//	                                                                         allot#<partner> (allotment; -1 once removed) and left#<partner>
+//	                                                                         (allotment − held: conditions cannot subtract); pool (capacity −
+//	                                                                         allotments − held by partners without one); closed; version
 //	                                                                         (+1 on every update); gsi1 PERIODS / <stream>#<year>
 //	capacity change   PERIOD#<stream>#<year>     EV#<at>#<nonce>             who changed capacity, from and to
 //	waitlist entry    WAIT#<stream>#<year>       <rank>#<created>#<id>       rank: 0 emergency, 1 urgent, 2 normal; created fixed-width
@@ -34,14 +37,20 @@
 //	duplicate-referral                        condition on PREF#; on failure GetItem PREF# for the id   1 write (+1 read on conflict)
 //	possible duplicates                       Query FP#<hash>                                          1 read
 //	period view                               GetItem PERIOD#<s>#<y>/A                                 1 read
-//	set capacity                              TransactWriteItems: idem, stream check, period (version + remaining ≥ lowering), EV   1 read + 1 write
-//	state change (lifecycle.go)               GetItem REF (consistent), then TransactWriteItems: idem, REF (status = from AND version = v),
-//	                                          period (remaining ≥ taken; reserved/arrived/remaining/waitlisted_persons, reserved#<p>/arrived#<p>
-//	                                          via if_not_exists, version + 1), WAIT put/delete, EV   1 read + 1 write
-//	allocation that does not fit              the same, with period condition remaining < persons (still full) and WAIT put   +1 write
-//	family change                             as state change; REF re-sealed pii_people + persons; WAIT persons; quota-exhausted on period   1 read + 1 write
-//	promote waitlist (after a release, sweep) GetItem period; Query WAIT#<s>#<y>; per pick TransactWriteItems: period (remaining ≥ n),
-//	                                          REF (status waitlisted AND persons = n AND period = y), WAIT delete, EV   2 reads + 1 write each
+//	set capacity and allotments               GetItem period; TransactWriteItems: idem, stream check, period (version = v; capacity,
+//	                                          remaining, pool, allot#/left# written whole from the read), EV   1 read + 1 write
+//	state change (lifecycle.go)               GetItem REF (consistent), GetItem period when the move takes or gives back spaces,
+//	                                          quota.Decide, then TransactWriteItems: idem, REF (status = from AND version = v),
+//	                                          period (the decision's condition: remaining ≥ n AND left#<p> or pool ≥ n AND not closed,
+//	                                          allot#<p> as decided; counters, reserved#<p>/arrived#<p> via if_not_exists, left#<p> or
+//	                                          pool, version + 1), WAIT put/delete/resize, EV   1–2 reads + 1 write
+//	allocation that does not fit              the same write, decided as a waitlisting: period condition "still does not fit for
+//	                                          this reason" (stream-full: remaining < n, or pool < n; partner-allotment-full:
+//	                                          remaining ≥ n AND left#<p> < n), WAIT put, REF waitlist_reason   1–2 reads + 1 write
+//	family change                             as state change; REF re-sealed pii_people + persons; WAIT persons   1–2 reads + 1 write
+//	promote waitlist (after a release, sweep) GetItem period; Query WAIT#<s>#<y>; quota.Promotable; per pick quota.Decide and
+//	                                          TransactWriteItems: period (its condition), REF (status waitlisted AND persons = n AND
+//	                                          period = y), WAIT delete, EV   2 reads + 1 write each
 //	list periods (sweep, reports)             Query gsi1 PERIODS (gsi1sk <stream>#<year>)                1+ reads
 //	waitlist in order                         Query WAIT#<s>#<y> ascending                             1+ reads
 //
@@ -62,4 +71,12 @@
 // spare capacity between shards; reads sum the shards. The invariant
 // (sum of remaining ≥ 0) still holds because each shard's does. Intake
 // (create) touches no counter, so it already scales by partition.
+//
+// Allotments shard naturally: a partner with an allotment only ever
+// conditions on its own left#<p>, so its counter could live in its own item
+// PERIOD#<s>#<y>#P#<p> (and the pool in PERIOD#<s>#<y>#POOL) with the
+// stream's remaining checked only when allotments do not sum to the
+// capacity; today they share the period item because one transaction on
+// one item is cheaper and the rates are small. A capacity or allotment
+// change would then write every shard in one transaction (≤ 100 items).
 package dynamostore

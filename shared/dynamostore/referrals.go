@@ -55,6 +55,7 @@ type referralItem struct {
 	Persons          int      `dynamodbav:"persons"`
 	Period           int      `dynamodbav:"period"`
 	Reasons          []string `dynamodbav:"reasons,omitempty"`
+	WaitlistReason   string   `dynamodbav:"waitlist_reason,omitempty"`
 	ArrivedOn        string   `dynamodbav:"arrived_on,omitempty"`
 	Language         string   `dynamodbav:"preferred_language,omitempty"`
 	ConsentGiven     bool     `dynamodbav:"consent_given"`
@@ -95,7 +96,7 @@ func (s *Store) toItem(r referral.Referral) (referralItem, error) {
 		GSI2PK: allReferralsGSI, GSI2SK: createdSK(r.CreatedAt, r.ID),
 		ID: r.ID, Partner: r.Partner, Stream: r.Stream, PartnerReference: r.PartnerReference,
 		Urgency: string(r.Urgency), Status: string(r.Status), Persons: r.Persons, Period: r.Period,
-		Reasons: r.Reasons, ArrivedOn: r.ArrivedOn, Language: r.PreferredLanguage,
+		Reasons: r.Reasons, WaitlistReason: r.WaitlistReason, ArrivedOn: r.ArrivedOn, Language: r.PreferredLanguage,
 		ConsentGiven: r.Consent.Given, ConsentDate: r.Consent.Date,
 		CreatedAt: r.CreatedAt.UTC().Format(time.RFC3339Nano), UpdatedAt: r.UpdatedAt.UTC().Format(time.RFC3339Nano),
 		Version: r.Version, Fingerprint: r.Fingerprint,
@@ -131,7 +132,7 @@ const (
 func (s *Store) fromItem(it referralItem, d Detail) (referral.Referral, error) {
 	r := referral.Referral{
 		ID: it.ID, Partner: it.Partner, Status: referral.Status(it.Status), Persons: it.Persons,
-		Period: it.Period, Reasons: it.Reasons, ArrivedOn: it.ArrivedOn, Version: it.Version, Fingerprint: it.Fingerprint,
+		Period: it.Period, Reasons: it.Reasons, WaitlistReason: it.WaitlistReason, ArrivedOn: it.ArrivedOn, Version: it.Version, Fingerprint: it.Fingerprint,
 	}
 	r.Stream, r.PartnerReference, r.Urgency = it.Stream, it.PartnerReference, referral.Urgency(it.Urgency)
 	r.PreferredLanguage = it.Language

@@ -14,6 +14,9 @@ type Referral struct {
 	// allocation.
 	Period  int      `json:"period,omitempty"`
 	Reasons []string `json:"reasons,omitempty"`
+	// WaitlistReason says why a waitlisted referral waits (quota's
+	// stream-full or partner-allotment-full).
+	WaitlistReason string `json:"waitlist_reason,omitempty"`
 	// ArrivedOn is the arrival date (YYYY-MM-DD), once arrived.
 	ArrivedOn string    `json:"arrived_on,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
