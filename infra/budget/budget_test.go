@@ -19,6 +19,7 @@ import (
 
 	"github.com/haven-hrd/haven/infra/testenv"
 	"github.com/haven-hrd/haven/shared/dynamostore"
+	"github.com/haven-hrd/haven/shared/quota"
 	"github.com/haven-hrd/haven/shared/steps"
 )
 
@@ -95,14 +96,14 @@ var excesses = map[string]excess{}
 func TestDynamoDBCallBudget(t *testing.T) {
 	e := testenv.New(t, testenv.Options{S3: true})
 	now := e.Now()
-	year := now.Year()
+	year := quota.YearOf(now)
 	e.Seed(t, year, 500)
 	c := &counter{}
 	db := dynamodb.New(e.DB.Options(), func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, c.add) })
 	deps := e.Deps(nil, nil)
 	deps.Store = dynamostore.New(db, e.Table, e.Sealer)
 
-	vars := map[string]string{"year": strconv.Itoa(year), "today": now.Format(time.DateOnly)}
+	vars := map[string]string{"year": strconv.Itoa(year), "today": now.In(quota.Location()).Format(time.DateOnly)}
 	event := func(name string) []byte { return testenv.Event(t, name, vars) }
 	type row struct {
 		step string

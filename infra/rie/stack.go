@@ -49,7 +49,7 @@ func StartStack(ctx context.Context, root, dir string, capacity int) (*Stack, er
 	// The functions under the emulator are the deployable binaries, which
 	// read the machine's clock: the stack's dates must agree with theirs.
 	now := clock.System()
-	s := &Stack{Template: tpl, Now: now, Year: now.Year(), KeysetFile: filepath.Join(dir, "keyset.json")}
+	s := &Stack{Template: tpl, Now: now, Year: quota.YearOf(now), KeysetFile: filepath.Join(dir, "keyset.json")}
 	if s.DynamoDB, err = embedded.StartDynamoDB("127.0.0.1:0"); err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/haven-hrd/haven/shared/apigw"
 	"github.com/haven-hrd/haven/shared/dynamostore"
 	"github.com/haven-hrd/haven/shared/problem"
+	"github.com/haven-hrd/haven/shared/quota"
 	"github.com/haven-hrd/haven/shared/referral"
 )
 
@@ -188,7 +189,8 @@ func (d *Deps) recordArrival(ctx context.Context, r *apigw.Request) (apigw.Respo
 	if err != nil || day.Format(time.DateOnly) != *b.ArrivedOn {
 		return apigw.Response{}, problem.Invalid(problem.FieldError{Field: "arrived_on", Code: problem.CodeInvalidDate})
 	}
-	today, _ := time.Parse(time.DateOnly, d.Now().UTC().Format(time.DateOnly))
+	// Today is Toronto's, like the year (quota.YearOf).
+	today, _ := time.Parse(time.DateOnly, d.Now().In(quota.Location()).Format(time.DateOnly))
 	if day.After(today) {
 		return apigw.Response{}, problem.Invalid(problem.FieldError{Field: "arrived_on", Code: problem.CodeFutureDate})
 	}

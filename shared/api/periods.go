@@ -216,3 +216,75 @@ func unknownField(err error) (string, bool) {
 	}
 	return strings.Trim(msg[len(prefix):], `"`), true
 }
+
+type closureBody struct {
+	CarryOverTo *int `json:"carry_over_to"`
+}
+
+// closureView is the answer to a closure: the closed period and the
+// referrals carried over by this call, in waitlist order.
+type closureView struct {
+	Period      periodView `json:"period"`
+	CarryOverTo int        `json:"carry_over_to,omitempty"`
+	CarriedOver []string   `json:"carried_over"`
+}
+
+// closePeriod closes a period and carries its waitlist over. A retry
+// resumes an interrupted closure and carries what still waits; with an
+// Idempotency-Key, a retry after success replays the first answer (the
+// closure takes many transactions, so its record is written once it is
+// done).
+func (d *Deps) closePeriod(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
+	if err := apigw.Require(r.Caller, apigw.Admin); err != nil {
+		return apigw.Response{}, err
+	}
+	stream, year, err := periodParams(r)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	var b closureBody
+	if err := decodeStrict(r, &b, true); err != nil {
+		return apigw.Response{}, err
+	}
+	key, err := r.IdempotencyKey()
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	if key != "" {
+		stored, found, err := d.Store.Replay(ctx, r.Caller.Scope(), key, d.idem(r, key, apigw.Response{}).Hash, d.Now())
+		if err != nil || found {
+			return fromReplay(stored), err
+		}
+	}
+	c := dynamostore.Closure{Stream: stream, Year: year, ActorRole: string(r.Caller.PrimaryRole()), Actor: r.Caller.Subject, Nonce: d.NewID()}
+	if b.CarryOverTo != nil {
+		if *b.CarryOverTo < 2000 || *b.CarryOverTo > 2100 {
+			return apigw.Response{}, problem.Invalid(problem.FieldError{Field: "carry_over_to", Code: problem.CodeOutOfRange})
+		}
+		c.CarryTo = *b.CarryOverTo
+	}
+	res, err := d.Store.ClosePeriod(ctx, c, d.Now)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	r.Log.Info("period closed", "stream", stream, "period", year, "carried_over", len(res.Carried))
+	if c.CarryTo != 0 {
+		// The carried referrals may fit in the next period at once.
+		d.afterRelease(ctx, r, stream, c.CarryTo)
+	}
+	if res.Carried == nil {
+		res.Carried = []string{}
+	}
+	resp, err := apigw.JSON(http.StatusOK, closureView{Period: toPeriodView(res.Period, ""), CarryOverTo: c.CarryTo, CarriedOver: res.Carried})
+	if err != nil || key == "" {
+		return resp, err
+	}
+	replay, err := d.Store.Remember(ctx, d.idem(r, key, resp), d.Now())
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	if replay != nil {
+		return fromReplay(*replay), nil
+	}
+	return resp, nil
+}

@@ -30,6 +30,9 @@ func GetPeriod(d *Deps) any { return d.http(d.getPeriod) }
 // PutPeriod is PUT /streams/{stream}/periods/{year}.
 func PutPeriod(d *Deps) any { return d.http(d.putPeriod) }
 
+// ClosePeriod is POST /streams/{stream}/periods/{year}/closure.
+func ClosePeriod(d *Deps) any { return d.http(d.closePeriod) }
+
 // ScreenReferral is POST /referrals/{id}/screening.
 func ScreenReferral(d *Deps) any { return d.http(d.screenReferral) }
 

@@ -186,6 +186,10 @@ func (s *Store) changeItems(cur, next referral.Referral, d quota.Decision, ref d
 	if d.Counted {
 		items = append(items, s.periodUpdate(cur.Stream, next.Period, cur.Partner, d.Delta, d.Condition))
 	}
+	if !d.FromDelta.IsZero() {
+		// A carry-over: the period left behind gives up its waitlisted persons.
+		items = append(items, s.periodUpdate(cur.Stream, cur.Period, cur.Partner, d.FromDelta, quota.Condition{}))
+	}
 	wait, err := s.waitItems(cur, next, d.Wait)
 	if err != nil {
 		return nil, problem.Wrap(problem.Internal, err)
@@ -208,7 +212,7 @@ func (s *Store) waitItems(cur, next referral.Referral, op quota.WaitOp) ([]ddb.T
 		return []ddb.TransactWriteItem{s.waitDelete(cur)}, nil
 	case quota.WaitResize:
 		return []ddb.TransactWriteItem{s.waitResize(cur, next.Persons)}, nil
-	case quota.WaitRekey:
+	case quota.WaitRekey, quota.WaitCarry:
 		put, err := s.waitPut(next)
 		return []ddb.TransactWriteItem{s.waitDelete(cur), put}, err
 	}
@@ -330,7 +334,8 @@ func (s *Store) periodUpdate(stream string, year int, partner string, d quota.De
 	// gives back spaces, or is checked, touches it; it is then conditioned
 	// on the partner's allotment being as decided.
 	limit := "#pool"
-	if d.Taken() != 0 || c.Limit != quota.NoCheck {
+	checked := c.Limit == quota.Fits || c.Limit == quota.StillStreamFull || c.Limit == quota.StillAllotmentFull
+	if d.Taken() != 0 || checked {
 		names["#allot"] = allotAttr(partner)
 		values[":zero"] = num(0)
 		if c.Allotted {

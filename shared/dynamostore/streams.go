@@ -205,12 +205,14 @@ func decodePeriod(raw map[string]ddb.AttributeValue) (quota.Period, error) {
 
 // periodEvent is an audit entry of a period (capacity changes).
 type periodEventItem struct {
-	PK        string `dynamodbav:"pk"`
-	SK        string `dynamodbav:"sk"`
-	At        string `dynamodbav:"at"`
-	Action    string `dynamodbav:"action"`
-	From      int    `dynamodbav:"from_capacity"`
-	To        int    `dynamodbav:"to_capacity"`
+	PK     string `dynamodbav:"pk"`
+	SK     string `dynamodbav:"sk"`
+	At     string `dynamodbav:"at"`
+	Action string `dynamodbav:"action"`
+	From   int    `dynamodbav:"from_capacity"`
+	To     int    `dynamodbav:"to_capacity"`
+	// CarryTo is a closure's target period.
+	CarryTo   int    `dynamodbav:"carry_over_to,omitempty"`
 	ActorRole string `dynamodbav:"actor_role"`
 	Actor     string `dynamodbav:"actor"`
 	// Allotments are the partners' allotments once the change is made,

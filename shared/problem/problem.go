@@ -20,6 +20,7 @@ const (
 	RequestInProgress      Kind = "request-in-progress"
 	CapacityBelowCommitted Kind = "capacity-below-committed"
 	PeriodClosed           Kind = "period-closed"
+	WaitlistNotEmpty       Kind = "waitlist-not-empty"
 	PayloadTooLarge        Kind = "payload-too-large"
 	UnsupportedMediaType   Kind = "unsupported-media-type"
 	IdempotencyKeyReused   Kind = "idempotency-key-reused"
@@ -40,6 +41,7 @@ var statuses = map[Kind]int{
 	RequestInProgress:      http.StatusConflict,
 	CapacityBelowCommitted: http.StatusConflict,
 	PeriodClosed:           http.StatusConflict,
+	WaitlistNotEmpty:       http.StatusConflict,
 	PayloadTooLarge:        http.StatusRequestEntityTooLarge,
 	UnsupportedMediaType:   http.StatusUnsupportedMediaType,
 	IdempotencyKeyReused:   http.StatusUnprocessableEntity,
@@ -51,7 +53,7 @@ var statuses = map[Kind]int{
 // Kinds lists every kind, in the contract's order.
 func Kinds() []Kind {
 	return []Kind{Validation, Unauthenticated, Forbidden, NotFound, InvalidTransition,
-		QuotaExhausted, DuplicateReferral, RequestInProgress, CapacityBelowCommitted, PeriodClosed,
+		QuotaExhausted, DuplicateReferral, RequestInProgress, CapacityBelowCommitted, PeriodClosed, WaitlistNotEmpty,
 		PayloadTooLarge, UnsupportedMediaType, IdempotencyKeyReused, RateLimited,
 		Internal, Unavailable}
 }

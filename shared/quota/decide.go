@@ -37,6 +37,9 @@ type Move struct {
 	Persons int
 	// Urgency, when To and Persons are empty, is the new urgency.
 	Urgency referral.Urgency
+	// CarryTo, alone, moves a waitlisted referral of a closed period to the
+	// waitlist of this open one, at the same place.
+	CarryTo int
 }
 
 // WaitOp is what happens to the referral's waitlist entry.
@@ -48,6 +51,7 @@ const (
 	WaitDelete        // it stops waiting
 	WaitResize        // it waits with another family size
 	WaitRekey         // it waits at another place (its urgency changed)
+	WaitCarry         // it waits, at the same place, in another period
 )
 
 // Limit says which of a period's limits a change is checked against.
@@ -66,6 +70,8 @@ const (
 	// StillAllotmentFull: the change is a waitlisting, valid only while the
 	// stream has room and the partner's allotment does not.
 	StillAllotmentFull
+	// Open: the period is open (a carried-over referral starts waiting).
+	Open
 )
 
 // Condition is what must hold of the period when the change is written. The
@@ -92,8 +98,11 @@ type Decision struct {
 	Urgency referral.Urgency
 	// WaitReason is set when the referral starts waiting.
 	WaitReason string
-	// Delta moves the period's counters and the partner's.
+	// Delta moves the counters of Period and the partner's.
 	Delta Delta
+	// FromDelta, for a carry-over, moves the counters of the period the
+	// referral leaves.
+	FromDelta Delta
 	// Counted is set when the period item is written: the counters move, or
 	// a waitlisting is conditioned on the period.
 	Counted   bool
@@ -123,6 +132,8 @@ func NeedsPeriod(r Subject, m Move) int {
 		if Change(r.Status, r.Persons, r.Status, m.Persons).Taken() != 0 {
 			return r.Period
 		}
+	case m.CarryTo != 0:
+		return m.CarryTo
 	}
 	return 0
 }
@@ -139,6 +150,8 @@ func Decide(r Subject, p *Period, m Move) (Decision, error) {
 		return decideFamily(r, p, m.Persons)
 	case m.Urgency != "":
 		return decideUrgency(r, m.Urgency)
+	case m.CarryTo != 0:
+		return decideCarry(r, p, m.CarryTo)
 	}
 	return Decision{}, problem.New(problem.InvalidTransition)
 }
@@ -246,4 +259,24 @@ func decideUrgency(r Subject, u referral.Urgency) (Decision, error) {
 		d.Wait = WaitRekey
 	}
 	return d, nil
+}
+
+// decideCarry moves a waitlisted referral to the open period p (the
+// closure of its own): it keeps its urgency and creation time, so its
+// place in the order, and takes no spaces until promoted there.
+func decideCarry(r Subject, p *Period, year int) (Decision, error) {
+	if r.Status != referral.Waitlisted || year == r.Period {
+		return Decision{}, problem.New(problem.InvalidTransition)
+	}
+	if p == nil {
+		return Decision{}, problem.Invalid(problem.FieldError{Field: "carry_over_to", Code: problem.CodeNotAllowed})
+	}
+	if p.Closed {
+		return Decision{}, problem.New(problem.PeriodClosed)
+	}
+	return Decision{
+		To: referral.Waitlisted, Persons: r.Persons, Period: year, Urgency: r.Urgency,
+		Delta: Delta{Waitlisted: r.Persons}, FromDelta: Delta{Waitlisted: -r.Persons},
+		Counted: true, Condition: Condition{Limit: Open}, Wait: WaitCarry,
+	}, nil
 }

@@ -52,5 +52,8 @@ const (
 	ActionArrived    = "arrived"
 	ActionWithdrawn  = "withdrawn"
 	ActionFamily     = "family-changed"
-	ActionRead       = "read"
+	// ActionCarriedOver: the referral's period closed and it went on
+	// waiting, at the same place, in the next one.
+	ActionCarriedOver = "carried-over"
+	ActionRead        = "read"
 )

@@ -18,6 +18,7 @@ var ByDir = map[string]func(*api.Deps) any{
 	"referral-history":  api.ReferralHistory,
 	"get-period":        api.GetPeriod,
 	"put-period":        api.PutPeriod,
+	"close-period":      api.ClosePeriod,
 	"screen-referral":   api.ScreenReferral,
 	"allocate-referral": api.AllocateReferral,
 	"decide-referral":   api.DecideReferral,

@@ -1,0 +1,95 @@
+package dynamostore_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/haven-hrd/haven/infra/testenv"
+	"github.com/haven-hrd/haven/shared/dynamostore"
+	"github.com/haven-hrd/haven/shared/problem"
+	"github.com/haven-hrd/haven/shared/referral"
+)
+
+func closure(year, to int) dynamostore.Closure {
+	return dynamostore.Closure{Stream: "hrd", Year: year, CarryTo: to, ActorRole: "admin", Actor: "a", Nonce: "close-" + tick().String()}
+}
+
+// TestClosureDoneWhen is the scenario: closing 2026 with one
+// waitlisted referral and carry_over_to 2027 puts it first in 2027's
+// waitlist at its urgency (before a 2027 referral of the same urgency made
+// later); an allocation into 2026 is then 409 period-closed.
+func TestClosureDoneWhen(t *testing.T) {
+	e := testenv.New(t, testenv.Options{})
+	e.Seed(t, lcYear, 2)
+	e.SetCapacity(t, "hrd", lcYear+1, 0)
+	ctx := context.Background()
+	for _, r := range []referral.Referral{
+		lcReferral("HOLD", unhcr, referral.Normal, 1, tick()),
+		lcReferral("OLD", fld, referral.Urgent, 0, tick()),
+		lcReferral("NEW", fld, referral.Urgent, 0, tick()),
+		lcReferral("LATE", fld, referral.Normal, 0, tick()),
+	} {
+		mustCreate(t, e.Store, r)
+		drive(t, e.Store, r.ID, referral.Eligible)
+	}
+	drive(t, e.Store, "HOLD", referral.Allocated)
+	drive(t, e.Store, "OLD", referral.Waitlisted) // 2026 is full
+	st := step("NEW", referral.Allocated)
+	st.Period = lcYear + 1
+	if res, _, err := e.Store.Move(ctx, st, noRecord, tick()); err != nil || res.Referral.Status != referral.Waitlisted {
+		t.Fatalf("NEW into 2027: %+v %v", res.Referral.Status, err)
+	}
+	// Without a target, a waitlist stops the closure.
+	if _, err := e.Store.ClosePeriod(ctx, closure(lcYear, 0), tick); problem.KindOf(err) != problem.WaitlistNotEmpty {
+		t.Fatalf("closure without target: %v", err)
+	}
+	res, err := e.Store.ClosePeriod(ctx, closure(lcYear, lcYear+1), tick)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"OLD"}, res.Carried); diff != "" {
+		t.Errorf("carried (-want +got):\n%s", diff)
+	}
+	if !res.Period.Closed || res.Period.WaitlistedPersons != 0 {
+		t.Errorf("closed period %+v", res.Period)
+	}
+	q, err := e.Store.Waitlist(ctx, "hrd", lcYear+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for _, w := range q {
+		order = append(order, w.ID+"/"+string(w.Urgency))
+	}
+	if diff := cmp.Diff([]string{"OLD/urgent", "NEW/urgent"}, order); diff != "" {
+		t.Errorf("2027 waitlist (-want +got):\n%s", diff)
+	}
+	old, _ := e.Store.Get(ctx, "OLD", "", dynamostore.Bare)
+	if old.Period != lcYear+1 || old.Status != referral.Waitlisted {
+		t.Errorf("OLD: %s in %d", old.Status, old.Period)
+	}
+	if h := history(t, e.Store, "OLD"); h[len(h)-1].Action != referral.ActionCarriedOver {
+		t.Errorf("OLD history ends %+v, want carried-over", h[len(h)-1])
+	}
+	next, _ := e.Store.GetPeriod(ctx, "hrd", lcYear+1)
+	if next.WaitlistedPersons != 2 {
+		t.Errorf("2027 waitlisted persons %d, want 2", next.WaitlistedPersons)
+	}
+	// 2026 is closed: an allocation into it is refused, and so is a second
+	// closure into a closed target.
+	if _, err := move(ctx, e.Store, "LATE", referral.Allocated, tick()); problem.KindOf(err) != problem.PeriodClosed {
+		t.Errorf("allocation into a closed period: %v", err)
+	}
+	if _, err := e.Store.ClosePeriod(ctx, closure(lcYear+1, lcYear), tick); problem.KindOf(err) != problem.PeriodClosed {
+		t.Errorf("carry into a closed period: %v", err)
+	}
+	// Resumable: closing again carries nothing more and changes nothing.
+	res, err = e.Store.ClosePeriod(ctx, closure(lcYear, lcYear+1), tick)
+	if err != nil || len(res.Carried) != 0 {
+		t.Errorf("second closure: %+v %v", res, err)
+	}
+	// Releases still work in a closed period.
+	drive(t, e.Store, "HOLD", referral.Withdrawn)
+}
