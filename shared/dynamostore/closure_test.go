@@ -93,3 +93,57 @@ func TestClosureDoneWhen(t *testing.T) {
 	// Releases still work in a closed period.
 	drive(t, e.Store, "HOLD", referral.Withdrawn)
 }
+
+// TestReferenceReleased: a referral that ends withdrawn, ineligible or
+// refused releases its partner_reference; a new referral with it is
+// accepted and its creation names the earlier one. An arrived (or live)
+// referral keeps it: duplicate-referral.
+func TestReferenceReleased(t *testing.T) {
+	e := testenv.New(t, testenv.Options{})
+	e.Seed(t, lcYear, 10)
+	ctx := context.Background()
+	again := func(id, prev string) referral.Referral {
+		r := lcReferral(id, fld, referral.Normal, 0, tick())
+		r.PartnerReference = "REF-" + prev
+		return r
+	}
+	for _, tt := range []struct {
+		name     string
+		path     []referral.Status
+		released bool
+	}{
+		{"withdrawn", []referral.Status{referral.Withdrawn}, true},
+		{"ineligible", []referral.Status{referral.Ineligible}, true},
+		{"refused", []referral.Status{referral.Eligible, referral.Allocated, referral.Refused}, true},
+		{"arrived", []referral.Status{referral.Eligible, referral.Allocated, referral.Approved, referral.Arrived}, false},
+		{"live", []referral.Status{referral.Eligible}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			first := "R1-" + tt.name
+			mustCreate(t, e.Store, lcReferral(first, fld, referral.Normal, 0, tick()))
+			drive(t, e.Store, first, tt.path...)
+			r := again("R2-"+tt.name, first)
+			_, err := e.Store.Create(ctx, r, referral.Event{At: r.CreatedAt, Action: referral.ActionCreated, ToStatus: referral.Submitted, ActorRole: "partner"}, nil, r.CreatedAt)
+			if !tt.released {
+				if problem.KindOf(err) != problem.DuplicateReferral {
+					t.Fatalf("reference kept: %v, want duplicate-referral", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("reference released: %v", err)
+			}
+			evs, err := e.Store.History(ctx, r.ID)
+			if err != nil || len(evs) == 0 || evs[0].Previous != first {
+				t.Fatalf("history of the new referral %+v %v, want its creation to name %s", evs, err, first)
+			}
+			// The new one holds the reference now: a third is a duplicate of it.
+			third := again("R3-"+tt.name, first)
+			_, err = e.Store.Create(ctx, third, referral.Event{At: third.CreatedAt, Action: referral.ActionCreated, ToStatus: referral.Submitted, ActorRole: "partner"}, nil, third.CreatedAt)
+			var pe *problem.Error
+			if !errorsAs(err, &pe) || pe.Kind != problem.DuplicateReferral || pe.Extra["existing_id"] != r.ID {
+				t.Errorf("third: %v, want duplicate of %s", err, r.ID)
+			}
+		})
+	}
+}

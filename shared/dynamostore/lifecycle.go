@@ -195,6 +195,9 @@ func (s *Store) changeItems(cur, next referral.Referral, d quota.Decision, ref d
 		return nil, problem.Wrap(problem.Internal, err)
 	}
 	items = append(items, wait...)
+	if d.ReleasesReference {
+		items = append(items, s.prefRelease(cur))
+	}
 	put, err := eventPut(s.table, refPK(cur.ID), eventSK("EV#", ev.At, nonce), ev)
 	if err != nil {
 		return nil, problem.Wrap(problem.Internal, err)

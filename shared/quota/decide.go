@@ -113,6 +113,9 @@ type Decision struct {
 	// Unchanged is set when nothing is to be written: an allocation of a
 	// waitlisted referral that still does not fit.
 	Unchanged bool
+	// ReleasesReference is set when the referral ends in a way that frees
+	// its partner_reference (referral.ReleasesReference).
+	ReleasesReference bool
 }
 
 // NeedsPeriod reports which period the decision for m needs to read: 0 when
@@ -170,6 +173,7 @@ func decideStatus(r Subject, p *Period, m Move) (Decision, error) {
 	if r.Status == referral.Waitlisted {
 		d.Wait = WaitDelete
 	}
+	d.ReleasesReference = referral.ReleasesReference(d.To)
 	return counted(d, p, r.Partner), nil
 }
 

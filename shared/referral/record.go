@@ -40,6 +40,9 @@ type Event struct {
 	// Actor is the caller's subject; officers see it in the audit, partners
 	// never do.
 	Actor string `json:"-"`
+	// Previous names, on a creation, the earlier referral whose
+	// partner_reference this one took over once it ended.
+	Previous string `json:"previous_referral,omitempty"`
 }
 
 // Actions recorded in the audit trail.
