@@ -93,12 +93,14 @@ func TestRoleMatrix(t *testing.T) {
 		{"GET", "/streams/hrd/periods/" + year, "", all, false},
 		{"PUT", "/streams/hrd/periods/" + year, `{"capacity":500}`, map[string]bool{"admin": true}, false},
 		{"POST", "/streams/hrd/periods/" + closing + "/closure", `{}`, map[string]bool{"admin": true}, false},
+		{"GET", "/streams/hrd/admissions/" + year, "", all, false},
 	}
 	// Every API route of the template is in the matrix.
 	tested := map[string]bool{}
 	for _, rt := range routes {
 		p := strings.Replace(rt.path, "/hrd/periods/"+year, "/{stream}/periods/{year}", 1)
-		tested[rt.method+" "+strings.Replace(p, "/hrd/periods/"+closing, "/{stream}/periods/{year}", 1)] = true
+		p = strings.Replace(p, "/hrd/periods/"+closing, "/{stream}/periods/{year}", 1)
+		tested[rt.method+" "+strings.Replace(p, "/hrd/admissions/"+year, "/{stream}/admissions/{year}", 1)] = true
 	}
 	for _, f := range r.functions {
 		for _, rt := range f.fn.Routes {

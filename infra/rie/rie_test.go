@@ -178,6 +178,12 @@ func TestFunctionsUnderRIE(t *testing.T) {
 		t.Errorf("get-period: %+v, %v; want capacity 500, remaining 497", period, err)
 	}
 	http("put-period", event("put-period"), 200)
+	var admissions struct {
+		Persons int `json:"persons"`
+	}
+	if err := json.Unmarshal([]byte(http("get-admissions", event("get-admissions"), 200).Body), &admissions); err != nil || admissions.Persons != 3 {
+		t.Errorf("get-admissions: %+v, %v; want the 3 arrived persons", admissions, err)
+	}
 
 	// A second referral, withdrawn by its partner.
 	second := bytes.Replace(create, []byte("FLD-2026-0042"), []byte("FLD-2026-0043"), 1)
@@ -187,6 +193,9 @@ func TestFunctionsUnderRIE(t *testing.T) {
 	if got := status(http("withdraw-referral", event("withdraw-referral"), 200)); got != "withdrawn/2" {
 		t.Errorf("withdraw-referral: %s, want withdrawn/2", got)
 	}
+
+	// The period closes (nobody waits, so no carry-over is needed).
+	http("close-period", event("close-period"), 200)
 
 	// The web form without a session sends the browser to sign in (the
 	// OIDC sign-in itself needs the identity provider, so it stops here).

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -132,5 +133,45 @@ func TestClosureThroughAPI(t *testing.T) {
 	}
 	if got := h.periodView()["closed"]; got != true {
 		t.Errorf("period view closed = %v", got)
+	}
+}
+
+// TestAdmissionsByArrivalYear is the issue's scenario: allocated in 2026
+// and arrived 2027-01-15, the family counts in 2026's quota (arrived) and
+// in 2027's admissions, by quota year 2026; 2026's admissions stay empty.
+func TestAdmissionsByArrivalYear(t *testing.T) {
+	h := newHarness(t, testenv.Options{})
+	id := h.newReferral("ADM", 1, "normal")
+	h.mustStep("screen-referral", id, officer, `{"outcome": "eligible"}`)
+	h.mustStep("allocate-referral", id, officer, fmt.Sprintf(`{"period": %d}`, today.Year()))
+	h.mustStep("decide-referral", id, officer, `{"outcome": "approved"}`)
+	h.mu.Lock()
+	h.clock = time.Date(today.Year()+1, 1, 20, 15, 0, 0, 0, time.UTC)
+	h.mu.Unlock()
+	arrived := fmt.Sprintf("%d-01-15", today.Year()+1)
+	if got := h.mustStep("record-arrival", id, officer, `{"arrived_on": "`+arrived+`"}`); got != "arrived" {
+		t.Fatalf("arrival: %s", got)
+	}
+	if got := h.periodView()["arrived"]; got != 2.0 {
+		t.Errorf("quota year %d: arrived %v, want 2", today.Year(), got)
+	}
+	admissions := func(year int, c caller) map[string]any {
+		resp := h.do("get-admissions", req{method: "GET", route: "GET /streams/{stream}/admissions/{year}", path: fmt.Sprintf("/streams/hrd/admissions/%d", year),
+			params: map[string]string{"stream": "hrd", "year": fmt.Sprint(year)}, role: c.role, partner: c.partner})
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("admissions %d: %d %s", year, resp.StatusCode, resp.Body)
+		}
+		return decode(t, resp)
+	}
+	want := map[string]any{"stream": "hrd", "year": float64(today.Year() + 1), "persons": 2.0,
+		"by_partner": map[string]any{"front-line-defenders": 2.0}, "by_quota_year": map[string]any{fmt.Sprint(today.Year()): 2.0}}
+	if diff := cmp.Diff(want, admissions(today.Year()+1, officer)); diff != "" {
+		t.Errorf("admissions of the arrival year (-want +got):\n%s", diff)
+	}
+	if got := admissions(today.Year(), officer)["persons"]; got != 0.0 {
+		t.Errorf("admissions of the quota year: %v, want 0", got)
+	}
+	if got := admissions(today.Year()+1, unhcr)["by_partner"]; len(got.(map[string]any)) != 0 {
+		t.Errorf("another partner sees %v", got)
 	}
 }

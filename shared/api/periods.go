@@ -288,3 +288,41 @@ func (d *Deps) closePeriod(ctx context.Context, r *apigw.Request) (apigw.Respons
 	}
 	return resp, nil
 }
+
+// admissionsView is a stream's admissions of a calendar year, counted by
+// arrival date (quota.AdmissionYear).
+type admissionsView struct {
+	Stream      string         `json:"stream"`
+	Year        int            `json:"year"`
+	Persons     int            `json:"persons"`
+	ByPartner   map[string]int `json:"by_partner"`
+	ByQuotaYear map[string]int `json:"by_quota_year"`
+}
+
+func (d *Deps) getAdmissions(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
+	if err := apigw.Require(r.Caller, apigw.Partner, apigw.Officer, apigw.Admin); err != nil {
+		return apigw.Response{}, err
+	}
+	stream, year, err := periodParams(r)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	if _, err := d.Store.GetStream(ctx, stream); err != nil {
+		return apigw.Response{}, err
+	}
+	a, err := d.Store.Admissions(ctx, stream, year)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	v := admissionsView{Stream: stream, Year: year, Persons: a.Persons, ByPartner: map[string]int{}, ByQuotaYear: map[string]int{}}
+	for id, n := range a.ByPartner {
+		// A partner sees its own share, never another partner's.
+		if scope := r.Caller.PartnerScope(); scope == "" || scope == id {
+			v.ByPartner[id] = n
+		}
+	}
+	for y, n := range a.ByQuotaYear {
+		v.ByQuotaYear[strconv.Itoa(y)] = n
+	}
+	return apigw.JSON(http.StatusOK, v)
+}

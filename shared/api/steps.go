@@ -30,6 +30,9 @@ func GetPeriod(d *Deps) any { return d.http(d.getPeriod) }
 // PutPeriod is PUT /streams/{stream}/periods/{year}.
 func PutPeriod(d *Deps) any { return d.http(d.putPeriod) }
 
+// GetAdmissions is GET /streams/{stream}/admissions/{year}.
+func GetAdmissions(d *Deps) any { return d.http(d.getAdmissions) }
+
 // ClosePeriod is POST /streams/{stream}/periods/{year}/closure.
 func ClosePeriod(d *Deps) any { return d.http(d.closePeriod) }
 

@@ -10,7 +10,9 @@
 //	                                                                         names, birth dates, asylum country, profile, contact sealed (AES-GCM, AAD = id + attribute)
 //	audit event       REF#<id>                   EV#<at>#<nonce>             state changes, no personal data
 //	read audit        REF#<id>                   READ#<at>#<nonce>           who read the full referral
-//	partner ref       PREF#<partner>#<ref>       A                           makes partner_reference unique per partner
+//	partner ref       PREF#<partner>#<ref>       A                           makes partner_reference unique per partner; released once its
+//	                                                                         referral ends (withdrawn, ineligible, refused): a new referral
+//	                                                                         may then take it over (its created event names the earlier one)
 //	fingerprint       FP#<keyed hash>            REF#<id>                    same defender referred twice (officers only)
 //	stream            STREAM#<stream>            A                           open flag, partner list
 //	period            PERIOD#<stream>#<year>     A                           capacity, reserved, arrived, remaining, waitlisted_persons,
@@ -24,6 +26,8 @@
 //	waitlist entry    WAIT#<stream>#<year>       <rank>#<created>#<id>       rank: 0 emergency, 1 urgent, 2 normal; created fixed-width
 //	                                                                         (sorts as time); referral_id, partner, persons (kept equal to the
 //	                                                                         referral's in the same transaction); no personal data
+//	admissions        ADMIT#<stream>#<year>      A                           persons arrived in <year> by arrival date; partner#<p>, quota#<y>
+//	                                                                         (by the period whose spaces they used); updated by the arrival
 //	idempotency       IDEM#<caller>#<key>        A                           hash, response; expires_at (TTL, also checked in conditions)
 //
 // # Access patterns
@@ -51,6 +55,14 @@
 //	promote waitlist (after a release, sweep) GetItem period; Query WAIT#<s>#<y>; quota.Promotable; per pick quota.Decide and
 //	                                          TransactWriteItems: period (its condition), REF (status waitlisted AND persons = n AND
 //	                                          period = y), WAIT delete, EV   2 reads + 1 write each
+//	close a period (closure.go)               GetItem period, Query WAIT; TransactWriteItems period closed + EV; per waiting referral
+//	                                          GetItem REF, quota.Decide (carry-over), TransactWriteItems: REF (status, version), target
+//	                                          period (not closed; waitlisted + n), source period (waitlisted − n), WAIT delete + put
+//	                                          (same sort key under the target), EV carried-over; then the idempotency record   1+2n reads, 2+n writes
+//	admissions of a year                      GetItem ADMIT#<s>#<y>                                    1 read
+//	end a referral (withdraw, refuse, ineligible)  the state change's transaction + PREF (referral_id = id) SET released
+//	create over a released reference          the create transaction fails on PREF; GetItem PREF; again with PREF condition
+//	                                          released AND referral_id = earlier                       1 read + 2 writes
 //	list periods (sweep, reports)             Query gsi1 PERIODS (gsi1sk <stream>#<year>)                1+ reads
 //	waitlist in order                         Query WAIT#<s>#<y> ascending                             1+ reads
 //

@@ -198,6 +198,9 @@ func (s *Store) changeItems(cur, next referral.Referral, d quota.Decision, ref d
 	if d.ReleasesReference {
 		items = append(items, s.prefRelease(cur))
 	}
+	if d.Admits {
+		items = append(items, s.admissionUpdate(next))
+	}
 	put, err := eventPut(s.table, refPK(cur.ID), eventSK("EV#", ev.At, nonce), ev)
 	if err != nil {
 		return nil, problem.Wrap(problem.Internal, err)

@@ -1,6 +1,8 @@
 package quota
 
 import (
+	"time"
+
 	"github.com/haven-hrd/haven/shared/problem"
 	"github.com/haven-hrd/haven/shared/referral"
 )
@@ -116,6 +118,9 @@ type Decision struct {
 	// ReleasesReference is set when the referral ends in a way that frees
 	// its partner_reference (referral.ReleasesReference).
 	ReleasesReference bool
+	// Admits is set on an arrival: the persons count as admissions of the
+	// arrival's year (AdmissionYear), apart from the quota year they used.
+	Admits bool
 }
 
 // NeedsPeriod reports which period the decision for m needs to read: 0 when
@@ -174,6 +179,7 @@ func decideStatus(r Subject, p *Period, m Move) (Decision, error) {
 		d.Wait = WaitDelete
 	}
 	d.ReleasesReference = referral.ReleasesReference(d.To)
+	d.Admits = d.To == referral.Arrived
 	return counted(d, p, r.Partner), nil
 }
 
@@ -283,4 +289,27 @@ func decideCarry(r Subject, p *Period, year int) (Decision, error) {
 		Delta: Delta{Waitlisted: r.Persons}, FromDelta: Delta{Waitlisted: -r.Persons},
 		Counted: true, Condition: Condition{Limit: Open}, Wait: WaitCarry,
 	}, nil
+}
+
+// AdmissionYear is the year an arrival counts in as an admission: the
+// calendar year of its arrival date (YYYY-MM-DD, already local to Canada),
+// as IRCC's levels plans count admissions — whatever the quota year whose
+// space it used. 0 for a malformed date.
+func AdmissionYear(arrivedOn string) int {
+	day, err := time.Parse(time.DateOnly, arrivedOn)
+	if err != nil {
+		return 0
+	}
+	return day.Year()
+}
+
+// Admissions is a stream's admissions of one calendar year, counted by
+// arrival date.
+type Admissions struct {
+	Stream    string
+	Year      int
+	Persons   int
+	ByPartner map[string]int
+	// ByQuotaYear splits them by the period whose spaces they used.
+	ByQuotaYear map[int]int
 }

@@ -83,7 +83,7 @@ func TestDecide(t *testing.T) {
 			want: Decision{To: referral.Withdrawn, Persons: 2, Period: 2026, Delta: Delta{Waitlisted: -2}, Counted: true, Wait: WaitDelete, ReleasesReference: true}},
 		{name: "arrival moves reserved to arrived, no limit",
 			r: Subject{Partner: "fld", Status: referral.Approved, Persons: 2, Period: 2026}, m: Move{To: referral.Arrived},
-			want: Decision{To: referral.Arrived, Persons: 2, Period: 2026, Delta: Delta{Reserved: -2, Arrived: 2}, Counted: true}},
+			want: Decision{To: referral.Arrived, Persons: 2, Period: 2026, Delta: Delta{Reserved: -2, Arrived: 2}, Counted: true, Admits: true}},
 		{name: "screening touches nothing", r: Subject{Status: referral.Submitted, Persons: 2}, m: Move{To: referral.Eligible},
 			want: Decision{To: referral.Eligible, Persons: 2}},
 		{name: "not in the status machine", r: Subject{Status: referral.Submitted}, m: Move{To: referral.Arrived}, wantErr: problem.InvalidTransition},
@@ -201,6 +201,14 @@ func TestYearOf(t *testing.T) {
 	} {
 		if got := YearOf(tt.at); got != tt.want {
 			t.Errorf("YearOf(%s) = %d, want %d", tt.at, got, tt.want)
+		}
+	}
+}
+
+func TestAdmissionYear(t *testing.T) {
+	for in, want := range map[string]int{"2027-01-15": 2027, "2026-12-31": 2026, "": 0, "20x7-01-01": 0} {
+		if got := AdmissionYear(in); got != want {
+			t.Errorf("AdmissionYear(%q) = %d, want %d", in, got, want)
 		}
 	}
 }
