@@ -90,6 +90,7 @@ func TestRoleMatrix(t *testing.T) {
 		{"POST", "/referrals/{id}/arrival", `{"arrived_on":"` + now.In(quota.Location()).Format(time.DateOnly) + `"}`, map[string]bool{"officer": true}, false},
 		{"POST", "/referrals/{id}/withdrawal", `{"reason":"safe"}`, map[string]bool{"own": true, "other": true, "officer": true}, true},
 		{"PUT", "/referrals/{id}/family", `{"family_members":[]}`, map[string]bool{"own": true, "other": true, "officer": true}, true},
+		{"POST", "/referrals/{id}/urgency", `{"urgency":"urgent","reason":"officer-assessment"}`, map[string]bool{"officer": true}, false},
 		{"GET", "/streams/hrd/periods/" + year, "", all, false},
 		{"PUT", "/streams/hrd/periods/" + year, `{"capacity":500}`, map[string]bool{"admin": true}, false},
 		{"POST", "/streams/hrd/periods/" + closing + "/closure", `{}`, map[string]bool{"admin": true}, false},

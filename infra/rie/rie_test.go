@@ -190,6 +190,7 @@ func TestFunctionsUnderRIE(t *testing.T) {
 	second = bytes.Replace(second, []byte("8f14e45f-ceea-467f-a0e6-3b3b0e2f1a11"), []byte("8f14e45f-ceea-467f-a0e6-3b3b0e2f1a12"), 1)
 	r = http("create-referral", second, 201)
 	vars["id"] = strings.TrimPrefix(r.Headers["Location"], "/referrals/")
+	http("revise-urgency", event("revise-urgency"), 200)
 	if got := status(http("withdraw-referral", event("withdraw-referral"), 200)); got != "withdrawn/2" {
 		t.Errorf("withdraw-referral: %s, want withdrawn/2", got)
 	}

@@ -175,3 +175,29 @@ func TestAdmissionsByArrivalYear(t *testing.T) {
 		t.Errorf("another partner sees %v", got)
 	}
 }
+
+func TestReviseUrgencyThroughAPI(t *testing.T) {
+	h := newHarness(t, testenv.Options{})
+	id := h.newReferral("URG", 0, "normal")
+	for _, tt := range []struct {
+		c    caller
+		body string
+		code int
+	}{
+		{officer, `{"urgency": "emergency", "reason": "because"}`, 400},
+		{officer, `{"urgency": "soon", "reason": "new-threat"}`, 400},
+		{fld, `{"urgency": "emergency", "reason": "new-threat"}`, 403},
+		{officer, `{"urgency": "emergency", "reason": "new-threat"}`, 200},
+	} {
+		resp := h.step("revise-urgency", id, tt.c, tt.body, "")
+		if resp.StatusCode != tt.code {
+			t.Errorf("%s as %s: %d %s, want %d", tt.body, tt.c.role, resp.StatusCode, resp.Body, tt.code)
+		}
+		if tt.code == 200 && decode(t, resp)["urgency"] != "emergency" {
+			t.Errorf("urgency not changed: %s", resp.Body)
+		}
+	}
+	if h := h.history(id); h[len(h)-1].Action != "urgency-changed" {
+		t.Errorf("history %+v", h)
+	}
+}

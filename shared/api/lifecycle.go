@@ -384,3 +384,38 @@ func (d *Deps) promote(ctx context.Context, stream string, year int) error {
 	}
 	return err
 }
+
+type urgencyBody struct {
+	Urgency *string `json:"urgency"`
+	Reason  *string `json:"reason"`
+}
+
+// reviseUrgency is an officer's revision of a referral's urgency, with a
+// reason from the closed list; a waitlisted referral moves to its new place
+// in the same transaction.
+func (d *Deps) reviseUrgency(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
+	if err := apigw.Require(r.Caller, apigw.Officer); err != nil {
+		return apigw.Response{}, err
+	}
+	var b urgencyBody
+	if err := decodeStrict(r, &b, false); err != nil {
+		return apigw.Response{}, err
+	}
+	var fields []problem.FieldError
+	switch {
+	case b.Urgency == nil:
+		fields = append(fields, problem.FieldError{Field: "urgency", Code: problem.CodeRequired})
+	case !referral.Urgency(*b.Urgency).Valid():
+		fields = append(fields, problem.FieldError{Field: "urgency", Code: problem.CodeNotAllowed})
+	}
+	switch {
+	case b.Reason == nil:
+		fields = append(fields, problem.FieldError{Field: "reason", Code: problem.CodeRequired})
+	case !referral.UrgencyReason(*b.Reason).Valid():
+		fields = append(fields, problem.FieldError{Field: "reason", Code: problem.CodeNotAllowed})
+	}
+	if len(fields) > 0 {
+		return apigw.Response{}, problem.Invalid(fields...)
+	}
+	return d.move(ctx, r, dynamostore.Step{Urgency: referral.Urgency(*b.Urgency), Reason: *b.Reason, Action: referral.ActionUrgency})
+}

@@ -25,6 +25,7 @@ var lcRoutes = map[string]struct{ method, route, suffix string }{
 	"record-arrival":    {"POST", "POST /referrals/{id}/arrival", "arrival"},
 	"withdraw-referral": {"POST", "POST /referrals/{id}/withdrawal", "withdrawal"},
 	"change-family":     {"PUT", "PUT /referrals/{id}/family", "family"},
+	"revise-urgency":    {"POST", "POST /referrals/{id}/urgency", "urgency"},
 }
 
 // caller is who makes a request: role and partner.
@@ -184,6 +185,7 @@ func TestLifecycleRoles(t *testing.T) {
 		"record-arrival":    `{"arrived_on": "2026-11-20"}`,
 		"withdraw-referral": `{"reason": "no-longer-at-risk"}`,
 		"change-family":     familyBody(2),
+		"revise-urgency":    `{"urgency": "emergency", "reason": "officer-assessment"}`,
 	}
 	// from is the status each step is valid from, reached by the officer path.
 	path := map[string][]string{
@@ -193,6 +195,7 @@ func TestLifecycleRoles(t *testing.T) {
 		"record-arrival":    {"screen-referral", "allocate-referral", "decide-referral"},
 		"withdraw-referral": {"screen-referral"},
 		"change-family":     {"screen-referral"},
+		"revise-urgency":    {"screen-referral"},
 	}
 	tests := []struct {
 		dir  string

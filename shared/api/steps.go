@@ -51,6 +51,9 @@ func RecordArrival(d *Deps) any { return d.http(d.recordArrival) }
 // WithdrawReferral is POST /referrals/{id}/withdrawal.
 func WithdrawReferral(d *Deps) any { return d.http(d.withdrawReferral) }
 
+// ReviseUrgency is POST /referrals/{id}/urgency.
+func ReviseUrgency(d *Deps) any { return d.http(d.reviseUrgency) }
+
 // ChangeFamily is PUT /referrals/{id}/family.
 func ChangeFamily(d *Deps) any { return d.http(d.changeFamily) }
 

@@ -147,3 +147,45 @@ func TestReferenceReleased(t *testing.T) {
 		})
 	}
 }
+
+// TestUrgencyRevision: an officer's new urgency moves a waitlisted
+// referral to its new place in the same transaction, audited with its
+// reason; a terminal referral cannot change.
+func TestUrgencyRevision(t *testing.T) {
+	e := testenv.New(t, testenv.Options{})
+	e.Seed(t, lcYear, 0)
+	ctx := context.Background()
+	for _, r := range []referral.Referral{
+		lcReferral("FIRST", fld, referral.Urgent, 0, tick()),
+		lcReferral("SECOND", unhcr, referral.Normal, 0, tick()),
+	} {
+		mustCreate(t, e.Store, r)
+		drive(t, e.Store, r.ID, referral.Eligible, referral.Waitlisted)
+	}
+	st := dynamostore.Step{ID: "SECOND", Urgency: referral.Emergency, Reason: string(referral.ReasonNewThreat), Action: referral.ActionUrgency, ActorRole: "officer", Nonce: "u1"}
+	res, _, err := e.Store.Move(ctx, st, noRecord, tick())
+	if err != nil || res.Referral.Urgency != referral.Emergency || res.Referral.Status != referral.Waitlisted {
+		t.Fatalf("revise: %+v %v", res.Referral, err)
+	}
+	q, err := e.Store.Waitlist(ctx, "hrd", lcYear)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for _, w := range q {
+		order = append(order, w.ID+"/"+string(w.Urgency))
+	}
+	if diff := cmp.Diff([]string{"SECOND/emergency", "FIRST/urgent"}, order); diff != "" {
+		t.Errorf("waitlist (-want +got):\n%s", diff)
+	}
+	evs, _ := e.Store.History(ctx, "SECOND")
+	if last := evs[len(evs)-1]; last.Action != referral.ActionUrgency || last.Reason != string(referral.ReasonNewThreat) {
+		t.Errorf("audit %+v", last)
+	}
+	drive(t, e.Store, "FIRST", referral.Withdrawn)
+	st.ID, st.Nonce = "FIRST", "u2"
+	if _, _, err := e.Store.Move(ctx, st, noRecord, tick()); problem.KindOf(err) != problem.InvalidTransition {
+		t.Errorf("terminal: %v", err)
+	}
+	checkWaitlist(t, e.Store, []string{"FIRST", "SECOND"})
+}

@@ -35,6 +35,10 @@ type Step struct {
 	Period int
 	// ArrivedOn is the arrival date (YYYY-MM-DD) of an arrival.
 	ArrivedOn string
+	// Urgency, with To empty, is an officer's revision of the urgency,
+	// for Reason (a referral.UrgencyReason).
+	Urgency   referral.Urgency
+	Reason    string
 	ActorRole string
 	Actor     string
 	// Nonce makes the audit event's key unique.
@@ -90,7 +94,7 @@ func (s *Store) Move(ctx context.Context, st Step, record Record, now time.Time)
 		if err != nil {
 			return Result{}, nil, err
 		}
-		m := quota.Move{To: st.To, Year: st.Period}
+		m := quota.Move{To: st.To, Year: st.Period, Urgency: st.Urgency}
 		if (m.To == referral.Allocated || m.To == referral.Waitlisted) && cur.Status != referral.Waitlisted && m.Year == 0 {
 			m.Year = quota.YearOf(now)
 		}
@@ -109,12 +113,12 @@ func (s *Store) Move(ctx context.Context, st Step, record Record, now time.Time)
 			next.Reasons = st.Reasons
 		}
 		action := st.Action
-		if action == "" || d.To == referral.Waitlisted {
+		if action == "" || d.WaitReason != "" {
 			action = actionFor(next.Status)
 		}
 		items, err := s.changeItems(cur, next, d, s.referralUpdate(cur, next, now, st.ArrivedOn, nil), referral.Event{
 			At: now, Action: action, FromStatus: cur.Status, ToStatus: next.Status,
-			PersonsDelta: d.Delta.Taken(), ActorRole: st.ActorRole, Actor: st.Actor,
+			PersonsDelta: d.Delta.Taken(), ActorRole: st.ActorRole, Actor: st.Actor, Reason: st.Reason,
 		}, st.Nonce)
 		if err != nil {
 			return Result{}, nil, err

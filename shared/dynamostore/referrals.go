@@ -210,6 +210,7 @@ type eventItem struct {
 	ActorRole    string `dynamodbav:"actor_role"`
 	Actor        string `dynamodbav:"actor,omitempty"`
 	Previous     string `dynamodbav:"previous_referral,omitempty"`
+	Reason       string `dynamodbav:"reason,omitempty"`
 }
 
 // Audit sort keys: state changes under EV#, reads under READ#, so history is
@@ -222,7 +223,7 @@ func eventPut(table, pk, sk string, e referral.Event) (ddb.TransactWriteItem, er
 	item, err := attributevalue.MarshalMap(eventItem{
 		PK: pk, SK: sk, At: e.At.UTC().Format(time.RFC3339Nano), Action: e.Action,
 		FromStatus: string(e.FromStatus), ToStatus: string(e.ToStatus),
-		PersonsDelta: e.PersonsDelta, ActorRole: e.ActorRole, Actor: e.Actor, Previous: e.Previous,
+		PersonsDelta: e.PersonsDelta, ActorRole: e.ActorRole, Actor: e.Actor, Previous: e.Previous, Reason: e.Reason,
 	})
 	if err != nil {
 		return ddb.TransactWriteItem{}, err
@@ -484,7 +485,7 @@ func decodeEvent(raw map[string]ddb.AttributeValue) (referral.Event, error) {
 	}
 	return referral.Event{
 		At: at, Action: it.Action, FromStatus: referral.Status(it.FromStatus), ToStatus: referral.Status(it.ToStatus),
-		PersonsDelta: it.PersonsDelta, ActorRole: it.ActorRole, Actor: it.Actor, Previous: it.Previous,
+		PersonsDelta: it.PersonsDelta, ActorRole: it.ActorRole, Actor: it.Actor, Previous: it.Previous, Reason: it.Reason,
 	}, nil
 }
 

@@ -43,6 +43,8 @@ type Event struct {
 	// Previous names, on a creation, the earlier referral whose
 	// partner_reference this one took over once it ended.
 	Previous string `json:"previous_referral,omitempty"`
+	// Reason is an urgency change's reason code (UrgencyReason).
+	Reason string `json:"reason,omitempty"`
 }
 
 // Actions recorded in the audit trail.
@@ -58,5 +60,7 @@ const (
 	// ActionCarriedOver: the referral's period closed and it went on
 	// waiting, at the same place, in the next one.
 	ActionCarriedOver = "carried-over"
-	ActionRead        = "read"
+	// ActionUrgency: an officer revised the urgency.
+	ActionUrgency = "urgency-changed"
+	ActionRead    = "read"
 )

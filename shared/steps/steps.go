@@ -26,6 +26,7 @@ var ByDir = map[string]func(*api.Deps) any{
 	"record-arrival":    api.RecordArrival,
 	"withdraw-referral": api.WithdrawReferral,
 	"change-family":     api.ChangeFamily,
+	"revise-urgency":    api.ReviseUrgency,
 	"waitlist-sweep":    api.WaitlistSweep,
 	"daily-report":      jobs.DailyReport,
 	"partner-export":    jobs.PartnerExport,
