@@ -74,6 +74,15 @@ func (s *Store) ClosePeriod(ctx context.Context, c Closure, now func() time.Time
 			return ClosureResult{}, err
 		}
 	}
+	// Read again once closed: a referral may have started waiting between
+	// the first read and the closure; none can now.
+	if q, err = s.Waitlist(ctx, c.Stream, c.Year); err != nil {
+		return ClosureResult{}, err
+	}
+	if len(q) > 0 && target == nil {
+		// Closed with a waitlist: calling again with a target carries it.
+		return ClosureResult{}, problem.New(problem.WaitlistNotEmpty)
+	}
 	var res ClosureResult
 	for _, w := range q {
 		if err := s.carryOne(ctx, c, w.ID, target, now); err != nil {
