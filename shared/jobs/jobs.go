@@ -299,6 +299,12 @@ func (d *job) dailyReport(ctx context.Context, _ scheduledEvent) (ReportResult, 
 		if b := builders[pk{r.Stream, year}]; b != nil {
 			b.Add(r)
 		}
+		// The admissions view counts an arrival in its arrival year's report.
+		if day, ok := report.ArrivalDay(r, loc); ok {
+			if b := builders[pk{r.Stream, day.Year()}]; b != nil {
+				b.Admit(r)
+			}
+		}
 		res.Scanned++
 		if res.Scanned%progressEvery == 0 {
 			d.Log.InfoContext(ctx, "report progress", "rows_done", res.Scanned)
