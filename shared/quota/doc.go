@@ -65,7 +65,7 @@
 //   - Skip, don't block. Strict head-of-line order would let one family of
 //     seven hold every freed space hostage until seven are free at once, while
 //     a defender alone, who fits today, waits. Spaces left idle protect nobody,
-//     and the yearly quota lapses at the end of the year. A skipped family keeps
+//     and the yearly quota lapses when its period closes. A skipped family keeps
 //     its place, so it is first in line for the next release that fits it.
 //   - Known cost: a large family can be passed over repeatedly by smaller
 //     ones behind it. Officers see it on the waitlist (its place and persons)
@@ -78,4 +78,23 @@
 // have been promoted). In the seconds between a release and its promotion a
 // direct allocation can take a freed space first; the sweep never leaves a
 // waitlisted referral that fits behind.
+//
+// # The year boundary
+//
+// A period is a calendar year in Toronto (YearOf is the one rule; defaults,
+// the lapse and the reports use it). A period is open until an admin closes
+// it; then nothing takes spaces in it (Decide answers period-closed) and
+// its quota lapses, while releases, arrivals and decisions of what it holds
+// go on. The closure carries the waitlist over to an open period, in order:
+// Decide's carry-over keeps urgency and referral time, so each referral
+// keeps its place among those already waiting there. An officer may revise
+// a referral's urgency (Move.Urgency); a waiting referral then moves to its
+// new place in the same transaction.
+//
+// # Admissions
+//
+// The period counts quota use: an arrival stays in the period whose spaces
+// it used. Admissions count persons by arrival date (AdmissionYear), as
+// IRCC's levels plans do, so a family allocated in 2026 that arrives on
+// 2027-01-15 is 2026's quota and 2027's admission.
 package quota
