@@ -86,7 +86,7 @@ func TestFunctionsUnderRIE(t *testing.T) {
 	tested := map[string]bool{}
 	vars := map[string]string{
 		"year":  strconv.Itoa(stack.Year),
-		"today": stack.Now.Format(time.DateOnly),
+		"today": stack.Today,
 	}
 	invoke := func(dir string, event []byte) []byte {
 		t.Helper()
