@@ -83,6 +83,8 @@ var budgets = map[string]budget{
 	"screen-referral":   {1, 1, true, "the referral (the period delta needs its persons and status), one transaction"},
 	"allocate-referral": {2, 1, true, "the referral and its period (quota.Decide needs the partner's allotment and whether the period is open), one transaction with the period counters"},
 	"change-family":     {2, 1, true, "the referral and, when the family holds spaces and changes size, its period (quota.Decide), one transaction"},
+	"revise-urgency":    {1, 1, true, "the referral, one transaction (its waitlist entry moves in it when it waits)"},
+	"get-admissions":    {2, 0, false, "the stream (404 for an unknown one) and the year's admissions item"},
 	"decide-referral":   {1, 1, true, "the referral, one transaction"},
 	"record-arrival":    {1, 1, true, "the referral, one transaction"},
 	"withdraw-referral": {1, 1, true, "the referral, one transaction"},
@@ -136,7 +138,7 @@ func TestDynamoDBCallBudget(t *testing.T) {
 	json.Unmarshal(out, &created)
 	vars["id"] = strings.TrimPrefix(created.Headers["Location"], "/referrals/")
 	for _, dir := range []string{"get-referral", "list-referrals", "referral-history", "get-period", "put-period",
-		"screen-referral", "allocate-referral", "change-family", "decide-referral", "record-arrival"} {
+		"screen-referral", "allocate-referral", "change-family", "revise-urgency", "decide-referral", "record-arrival", "get-admissions"} {
 		run(dir, event(dir))
 	}
 	second := bytes.Replace(event("create-referral"), []byte("FLD-2026-0042"), []byte("FLD-2026-0043"), 1)
