@@ -2,7 +2,12 @@ package dynamostore_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -130,5 +135,29 @@ func TestAllotmentsStreamFull(t *testing.T) {
 	p := period(t, e.Store)
 	if !p.Consistent() || p.Pool != 2 || len(p.Allotments) != 0 || len(p.Left) != 0 {
 		t.Errorf("period %+v", p)
+	}
+}
+
+// TestLegacyPeriodGetsItsPool: a period written before allotments existed
+// (no pool attribute) gets its pool on first read and allocates as before.
+func TestLegacyPeriodGetsItsPool(t *testing.T) {
+	e := testenv.New(t, testenv.Options{})
+	e.Seed(t, lcYear, 5)
+	ctx := context.Background()
+	k := map[string]ddb.AttributeValue{
+		"pk": &ddb.AttributeValueMemberS{Value: fmt.Sprintf("PERIOD#hrd#%d", lcYear)}, "sk": &ddb.AttributeValueMemberS{Value: "A"}}
+	out, err := e.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(e.Table), Key: k})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The period as it was written before allotments: no pool.
+	delete(out.Item, "pool")
+	if _, err := e.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(e.Table), Item: out.Item}); err != nil {
+		t.Fatal(err)
+	}
+	mustCreate(t, e.Store, lcReferral("L1", unhcr, referral.Normal, 1, tick()))
+	drive(t, e.Store, "L1", referral.Eligible, referral.Allocated)
+	if p := period(t, e.Store); p.Pool != 3 || !p.Consistent() {
+		t.Errorf("legacy period after an allocation: %+v", p)
 	}
 }

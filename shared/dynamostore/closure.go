@@ -55,7 +55,7 @@ func (s *Store) ClosePeriod(ctx context.Context, c Closure, now func() time.Time
 	case c.CarryTo == c.Year:
 		return ClosureResult{}, problem.Invalid(problem.FieldError{Field: "carry_over_to", Code: problem.CodeNotAllowed})
 	case c.CarryTo != 0:
-		t, err := s.GetPeriod(ctx, c.Stream, c.CarryTo)
+		t, err := s.periodToChange(ctx, c.Stream, c.CarryTo)
 		if problem.KindOf(err) == problem.NotFound {
 			return ClosureResult{}, problem.Invalid(problem.FieldError{Field: "carry_over_to", Code: problem.CodeNotAllowed})
 		}

@@ -136,7 +136,7 @@ func (s *Store) decide(ctx context.Context, cur referral.Referral, m quota.Move)
 	subject := quota.Subject{ID: cur.ID, Partner: cur.Partner, Status: cur.Status, Persons: cur.Persons, Period: cur.Period, Urgency: cur.Urgency}
 	var p *quota.Period
 	if year := quota.NeedsPeriod(subject, m); year != 0 {
-		got, err := s.GetPeriod(ctx, cur.Stream, year)
+		got, err := s.periodToChange(ctx, cur.Stream, year)
 		switch {
 		case err == nil:
 			p = &got

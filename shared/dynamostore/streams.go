@@ -2,6 +2,7 @@ package dynamostore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -121,16 +122,63 @@ const noAllotment = -1
 
 // GetPeriod reads a stream's period and its counters.
 func (s *Store) GetPeriod(ctx context.Context, stream string, year int) (quota.Period, error) {
+	raw, err := s.periodItem(ctx, stream, year)
+	if err != nil {
+		return quota.Period{}, err
+	}
+	return decodePeriod(raw)
+}
+
+func (s *Store) periodItem(ctx context.Context, stream string, year int) (map[string]ddb.AttributeValue, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(s.table), Key: key(periodPK(stream, year), skMain), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return quota.Period{}, classify(err)
+		return nil, classify(err)
 	}
 	if out.Item == nil {
-		return quota.Period{}, problem.New(problem.NotFound)
+		return nil, problem.New(problem.NotFound)
 	}
-	return decodePeriod(out.Item)
+	return out.Item, nil
+}
+
+// periodToChange reads a period that a change will be conditioned on. A
+// period written before allotments existed has no pool attribute, which
+// the conditions need: it is given one first (only the writing steps do
+// this, so the read-only ones keep read-only permissions).
+func (s *Store) periodToChange(ctx context.Context, stream string, year int) (quota.Period, error) {
+	raw, err := s.periodItem(ctx, stream, year)
+	if err != nil {
+		return quota.Period{}, err
+	}
+	if _, ok := raw["pool"]; !ok {
+		if err := s.backfillPool(ctx, stream, year); err != nil {
+			return quota.Period{}, err
+		}
+		if raw, err = s.periodItem(ctx, stream, year); err != nil {
+			return quota.Period{}, err
+		}
+	}
+	return decodePeriod(raw)
+}
+
+// backfillPool sets the unallotted pool of a period written before
+// allotments existed. Nothing was allotted then, so the pool is what
+// remains; copying remaining in one conditional update keeps it exact
+// whatever ran meanwhile.
+func (s *Store) backfillPool(ctx context.Context, stream string, year int) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(s.table),
+		Key:                      key(periodPK(stream, year), skMain),
+		UpdateExpression:         aws.String("SET #pool = #rem"),
+		ConditionExpression:      aws.String("attribute_exists(pk) AND attribute_not_exists(#pool)"),
+		ExpressionAttributeNames: map[string]string{"#pool": "pool", "#rem": "remaining"},
+	})
+	var ccf *ddb.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return nil // someone else did it
+	}
+	return classify(err)
 }
 
 func decodePeriod(raw map[string]ddb.AttributeValue) (quota.Period, error) {
@@ -196,8 +244,8 @@ func decodePeriod(raw map[string]ddb.AttributeValue) (quota.Period, error) {
 	}
 	p.Pool = int(pool)
 	if !hasPool {
-		// A period written before allotments existed: nothing is allotted,
-		// so the pool is what remains (the next SetPlan writes it).
+		// Written before allotments existed: nothing is allotted, so the
+		// pool is what remains (periodToChange writes it).
 		p.Pool = p.Remaining
 	}
 	return p, nil

@@ -117,7 +117,7 @@ const maxPromoteRounds = 20
 func (s *Store) Promote(ctx context.Context, stream string, year int, now func() time.Time) (int, error) {
 	promoted := 0
 	for round := 0; round < maxPromoteRounds; round++ {
-		p, err := s.GetPeriod(ctx, stream, year)
+		p, err := s.periodToChange(ctx, stream, year)
 		if problem.KindOf(err) == problem.NotFound {
 			return promoted, nil
 		}
