@@ -49,7 +49,7 @@ func BenchmarkColdStart(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	vars := map[string]string{"year": strconv.Itoa(stack.Year), "today": stack.Now.Format(time.DateOnly), "id": notFoundID}
+	vars := map[string]string{"year": strconv.Itoa(stack.Year), "today": stack.Today, "id": notFoundID}
 	event := func(name string) []byte { return testenv.Event(b, name, vars) }
 	initRE := regexp.MustCompile(`INIT REPORT\(durationMs: ([0-9.]+)\)`)
 	// start runs one cold start: the emulator's process start to the first

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/haven-hrd/haven/infra/testenv"
+	"github.com/haven-hrd/haven/shared/quota"
 	"github.com/haven-hrd/haven/shared/steps"
 )
 
@@ -78,8 +79,10 @@ var budgets = map[string]budget{
 	"get-period":        {1, 0, false, "the period"},
 	"put-period":        {2, 1, true, "the period (remaining depends on its capacity and version), the transaction, then the period again for waitlist promotion"},
 	"screen-referral":   {1, 1, true, "the referral (the period delta needs its persons and status), one transaction"},
-	"allocate-referral": {1, 1, true, "the referral, one transaction with the period counters"},
-	"change-family":     {1, 1, true, "the referral, one transaction"},
+	"allocate-referral": {2, 1, true, "the referral and its period (quota.Decide needs the partner's allotment and whether the period is open), one transaction with the period counters"},
+	"change-family":     {2, 1, true, "the referral and, when the family holds spaces and changes size, its period (quota.Decide), one transaction"},
+	"revise-urgency":    {1, 1, true, "the referral, one transaction (its waitlist entry moves in it when it waits)"},
+	"get-admissions":    {2, 0, false, "the stream (404 for an unknown one) and the year's admissions item"},
 	"decide-referral":   {1, 1, true, "the referral, one transaction"},
 	"record-arrival":    {1, 1, true, "the referral, one transaction"},
 	"withdraw-referral": {1, 1, true, "the referral, one transaction"},
@@ -93,12 +96,12 @@ var excesses = map[string]excess{}
 func TestDynamoDBCallBudget(t *testing.T) {
 	e := testenv.New(t, testenv.Options{S3: true})
 	now := e.Now()
-	year := now.Year()
+	year := quota.YearOf(now)
 	e.Seed(t, year, 500)
 	c := &counter{}
 	e.APIOptions = append(e.APIOptions, c.add)
 
-	vars := map[string]string{"year": strconv.Itoa(year), "today": now.Format(time.DateOnly)}
+	vars := map[string]string{"year": strconv.Itoa(year), "today": now.In(quota.Location()).Format(time.DateOnly)}
 	event := func(name string) []byte { return testenv.Event(t, name, vars) }
 	type row struct {
 		step string
@@ -131,7 +134,7 @@ func TestDynamoDBCallBudget(t *testing.T) {
 	json.Unmarshal(out, &created)
 	vars["id"] = strings.TrimPrefix(created.Headers["Location"], "/referrals/")
 	for _, dir := range []string{"get-referral", "list-referrals", "referral-history", "get-period", "put-period",
-		"screen-referral", "allocate-referral", "change-family", "decide-referral", "record-arrival"} {
+		"screen-referral", "allocate-referral", "change-family", "revise-urgency", "decide-referral", "record-arrival", "get-admissions"} {
 		run(dir, event(dir))
 	}
 	second := bytes.Replace(event("create-referral"), []byte("FLD-2026-0042"), []byte("FLD-2026-0043"), 1)

@@ -258,6 +258,21 @@ func (g *gen) object(n node, path string) map[string]any {
 		}
 		out[name] = g.value(c, cp)
 	}
+	// A map (additionalProperties with a schema, such as a period's
+	// allotments) gets up to three more keys, drawn from the document's
+	// x-key-pattern where it states one (OpenAPI 3.0 has no propertyNames).
+	if ap := s.AdditionalProperties.Schema; ap != nil && ap.Value != nil {
+		pattern := `^.{1,20}$`
+		if p, ok := s.Extensions["x-key-pattern"].(string); ok {
+			pattern = p
+		}
+		for i := range rapid.IntRange(0, 3).Draw(g.t, "keys of "+path) {
+			key := rapid.StringMatching(pattern).Draw(g.t, fmt.Sprintf("key %d of %s", i, path))
+			if _, taken := out[key]; !taken {
+				out[key] = g.valid(newNode(n.loc, join(n.tmpl, "*"), ap, false), join(path, key))
+			}
+		}
+	}
 	if alts := anyOfRequired(s); alts != nil && !satisfiesAny(out, alts) {
 		alt := alts[rapid.IntRange(0, len(alts)-1).Draw(g.t, "anyOf "+path)]
 		for _, name := range alt {

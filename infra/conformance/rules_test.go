@@ -32,6 +32,43 @@ func inBody(_ *operation, n node) bool {
 
 func describedRules(e *env) []rule {
 	return []rule{
+		{
+			// "they sum to at most capacity (else 400
+			// allotments-over-capacity)": valid requests keep the sum within
+			// the capacity; one that breaks it alone allots one more person
+			// than the capacity to one partner.
+			name: "allotments-within-capacity", schema: "CapacityRequest",
+			valid: func(g *gen, n node, path string) (any, bool) {
+				obj := g.object(n, path)
+				// Only a request whose capacity and allotments are all in
+				// range is adjusted: one that breaks another constraint on
+				// purpose keeps it.
+				a, _ := obj["allotments"].(map[string]any)
+				c, ok := asInt(obj["capacity"])
+				sum := 0
+				for _, v := range a {
+					n, isInt := asInt(v)
+					ok = ok && isInt && n >= 0 && n <= 1000000
+					sum += n
+				}
+				if !ok || c < 0 || c > 1000000 || sum <= c {
+					return obj, true
+				}
+				if sum > 1000000 {
+					for k := range a {
+						a[k] = 0
+					}
+					return obj, true
+				}
+				obj["capacity"] = sum
+				return obj, true
+			},
+			violate: func(g *gen, n node, path string) (any, int) {
+				c := rapid.IntRange(0, 999999).Draw(g.t, "capacity at "+path)
+				return map[string]any{"capacity": c, "allotments": map[string]any{"unhcr": c + 1}}, 400
+			},
+			breaks: inBody,
+		},
 		// "A YYYY-MM-DD date, not in the future and not before 1900."
 		notInTheFuture("not-in-the-future", "PastDate", windowStart),
 		// "... not before 2000 (the pattern), and not in the future (400
@@ -184,4 +221,17 @@ func (g *gen) textWith(n node, path string, runes, bad *rapid.Generator[rune]) s
 		v = append(v[:at], append([]rune{bad.Draw(t, "bad"), 'a'}, v[at:]...)...)
 		return string(v)
 	}).Filter(func(v string) bool { return lengthIn(v, lo, hi) }).Draw(g.t, path)
+}
+
+// asInt is a drawn JSON number as an int; ok is false for anything else.
+func asInt(v any) (int, bool) {
+	switch n := v.(type) {
+	case int:
+		return n, true
+	case int64:
+		return int(n), true
+	case float64:
+		return int(n), n == float64(int(n))
+	}
+	return 0, false
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/haven-hrd/haven/infra/testenv"
+	"github.com/haven-hrd/haven/shared/quota"
 )
 
 // crashPeriod is the period the crash test allocates from: the tests'
@@ -32,7 +33,7 @@ var crashPath = []struct{ status, method, path, body string }{
 	{"eligible", "POST", "/screening", `{"outcome":"eligible","reasons":[]}`},
 	{"allocated", "POST", "/allocation", fmt.Sprintf(`{"period":%d}`, crashPeriod)},
 	{"approved", "POST", "/decision", `{"outcome":"approved","reasons":[]}`},
-	{"arrived", "POST", "/arrival", `{"arrived_on":"` + testenv.Now().Format(time.DateOnly) + `"}`},
+	{"arrived", "POST", "/arrival", `{"arrived_on":"` + testenv.Now().In(quota.Location()).Format(time.DateOnly) + `"}`},
 }
 
 // tracked is what the test knows of one referral: the status its last

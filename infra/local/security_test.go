@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/haven-hrd/haven/infra/testenv"
+	"github.com/haven-hrd/haven/shared/quota"
 )
 
 // lockedBuffer collects log output from concurrent handlers.
@@ -65,7 +66,13 @@ func TestRoleMatrix(t *testing.T) {
 		return v["id"].(string)
 	}
 	now := testenv.Now()
-	year := strconv.Itoa(now.Year())
+	year := strconv.Itoa(quota.YearOf(now))
+	// The closure closes a period of its own, so the other routes keep
+	// theirs open.
+	closing := strconv.Itoa(quota.YearOf(now) + 3)
+	if resp, out := call(t, "PUT", r.URL+"/streams/hrd/periods/"+closing, admin, "application/json", []byte(`{"capacity":5}`), nil); resp.StatusCode != 200 {
+		t.Fatalf("period to close: %d %s", resp.StatusCode, out)
+	}
 	type route struct {
 		method, path, body string
 		allowed            map[string]bool // caller → allowed
@@ -80,16 +87,21 @@ func TestRoleMatrix(t *testing.T) {
 		{"POST", "/referrals/{id}/screening", `{"outcome":"eligible","reasons":[]}`, map[string]bool{"officer": true}, false},
 		{"POST", "/referrals/{id}/allocation", `{"period":` + year + `}`, map[string]bool{"officer": true}, false},
 		{"POST", "/referrals/{id}/decision", `{"outcome":"approved","reasons":[]}`, map[string]bool{"officer": true}, false},
-		{"POST", "/referrals/{id}/arrival", `{"arrived_on":"` + now.Format(time.DateOnly) + `"}`, map[string]bool{"officer": true}, false},
+		{"POST", "/referrals/{id}/arrival", `{"arrived_on":"` + now.In(quota.Location()).Format(time.DateOnly) + `"}`, map[string]bool{"officer": true}, false},
 		{"POST", "/referrals/{id}/withdrawal", `{"reason":"resettled-elsewhere"}`, map[string]bool{"own": true, "other": true, "officer": true}, true},
 		{"PUT", "/referrals/{id}/family", `{"family_members":[]}`, map[string]bool{"own": true, "other": true, "officer": true}, true},
+		{"POST", "/referrals/{id}/urgency", `{"urgency":"urgent","reason":"officer-assessment"}`, map[string]bool{"officer": true}, false},
 		{"GET", "/streams/hrd/periods/" + year, "", all, false},
 		{"PUT", "/streams/hrd/periods/" + year, `{"capacity":500}`, map[string]bool{"admin": true}, false},
+		{"POST", "/streams/hrd/periods/" + closing + "/closure", `{}`, map[string]bool{"admin": true}, false},
+		{"GET", "/streams/hrd/admissions/" + year, "", all, false},
 	}
 	// Every API route of the template is in the matrix.
 	tested := map[string]bool{}
 	for _, rt := range routes {
-		tested[rt.method+" "+strings.Replace(rt.path, "/hrd/periods/"+year, "/{stream}/periods/{year}", 1)] = true
+		p := strings.Replace(rt.path, "/hrd/periods/"+year, "/{stream}/periods/{year}", 1)
+		p = strings.Replace(p, "/hrd/periods/"+closing, "/{stream}/periods/{year}", 1)
+		tested[rt.method+" "+strings.Replace(p, "/hrd/admissions/"+year, "/{stream}/admissions/{year}", 1)] = true
 	}
 	for _, f := range r.functions {
 		for _, rt := range f.fn.Routes {
@@ -195,7 +207,7 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 		{"POST", "/referrals/" + id + "/allocation", `{"period":` + strconv.Itoa(now.Year()) + `}`},
 		{"PUT", "/referrals/" + id + "/family", `{"family_members":[{"given_name":"` + secrets["child"] + `","family_name":"` + secrets["family"] + `","date_of_birth":"2015-06-01","sex":"M","relationship":"child"}]}`},
 		{"POST", "/referrals/" + id + "/decision", `{"outcome":"approved","reasons":[]}`},
-		{"POST", "/referrals/" + id + "/arrival", `{"arrived_on":"` + now.Format(time.DateOnly) + `"}`},
+		{"POST", "/referrals/" + id + "/arrival", `{"arrived_on":"` + now.In(quota.Location()).Format(time.DateOnly) + `"}`},
 	}
 	for _, s := range steps {
 		call(t, s.method, r.URL+s.path, officer, "application/json", []byte(s.body), nil)

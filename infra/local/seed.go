@@ -40,7 +40,7 @@ func seed(ctx context.Context, st *dynamostore.Store, path string, now time.Time
 			return fmt.Errorf("seed stream %s: %w", s.ID, err)
 		}
 		for y, capacity := range s.Periods {
-			year := now.Year()
+			year := quota.YearOf(now)
 			if y != "current" {
 				if year, err = strconv.Atoi(y); err != nil {
 					return fmt.Errorf("seed stream %s: period %q is not a year", s.ID, y)

@@ -90,7 +90,7 @@ func TestFunctionsUnderRIE(t *testing.T) {
 	tested := map[string]bool{}
 	vars := map[string]string{
 		"year":  strconv.Itoa(stack.Year),
-		"today": stack.Now.Format(time.DateOnly),
+		"today": stack.Today,
 	}
 	invoke := func(dir string, event []byte) []byte {
 		t.Helper()
@@ -182,15 +182,25 @@ func TestFunctionsUnderRIE(t *testing.T) {
 		t.Errorf("get-period: %+v, %v; want capacity 500, remaining 497", period, err)
 	}
 	http("put-period", event("put-period"), 200)
+	var admissions struct {
+		Persons int `json:"persons"`
+	}
+	if err := json.Unmarshal([]byte(http("get-admissions", event("get-admissions"), 200).Body), &admissions); err != nil || admissions.Persons != 3 {
+		t.Errorf("get-admissions: %+v, %v; want the 3 arrived persons", admissions, err)
+	}
 
 	// A second referral, withdrawn by its partner.
 	second := bytes.Replace(create, []byte("FLD-2026-0042"), []byte("FLD-2026-0043"), 1)
 	second = bytes.Replace(second, []byte("8f14e45f-ceea-467f-a0e6-3b3b0e2f1a11"), []byte("8f14e45f-ceea-467f-a0e6-3b3b0e2f1a12"), 1)
 	r = http("create-referral", second, 201)
 	vars["id"] = strings.TrimPrefix(r.Headers["Location"], "/referrals/")
+	http("revise-urgency", event("revise-urgency"), 200)
 	if got := status(http("withdraw-referral", event("withdraw-referral"), 200)); got != "withdrawn/2" {
 		t.Errorf("withdraw-referral: %s, want withdrawn/2", got)
 	}
+
+	// The period closes (nobody waits, so no carry-over is needed).
+	http("close-period", event("close-period"), 200)
 
 	// The web form without a session sends the browser to sign in (the
 	// OIDC sign-in itself needs the identity provider, so it stops here).

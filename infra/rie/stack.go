@@ -35,10 +35,12 @@ type Stack struct {
 	DynamoDB *embedded.DynamoDB
 	S3       *embedded.S3
 	Store    *dynamostore.Store
-	// Now is when the stack started, by the machine's clock, and Year the
-	// seeded period, Now's year.
-	Now  time.Time
-	Year int
+	// Now is when the stack started, by the machine's clock; Year the
+	// seeded period and Today the date, both Toronto's (quota.YearOf), as
+	// the functions reckon them.
+	Now   time.Time
+	Year  int
+	Today string
 	// KeysetFile is the local keyset file every function opens.
 	KeysetFile string
 	refs       map[string]string
@@ -57,7 +59,7 @@ func StartStack(ctx context.Context, root, dir string, capacity int) (*Stack, er
 	// The functions under the emulator are the deployable binaries, which
 	// read the machine's clock: the stack's dates must agree with theirs.
 	now := clock.System()
-	s := &Stack{Template: tpl, Now: now, Year: now.Year(), KeysetFile: filepath.Join(dir, "keyset.json")}
+	s := &Stack{Template: tpl, Now: now, Year: quota.YearOf(now), Today: now.In(quota.Location()).Format(time.DateOnly), KeysetFile: filepath.Join(dir, "keyset.json")}
 	if s.DynamoDB, err = embedded.StartDynamoDB("127.0.0.1:0"); err != nil {
 		return nil, err
 	}

@@ -89,9 +89,9 @@ func Clock() clock.Clock {
 // Now is Clock's reading.
 func Now() time.Time { return Clock()() }
 
-// Year is the calendar year of Clock's reading in UTC, the default quota
-// year of tests that do not name one.
-func Year() int { return Now().Year() }
+// Year is the quota year of Clock's reading (quota.YearOf: Toronto's), the
+// default quota year of tests that do not name one.
+func Year() int { return quota.YearOf(Now()) }
 
 var (
 	tplOnce sync.Once

@@ -56,7 +56,7 @@ func FuzzStepBodies(f *testing.F) {
 		if err != nil {
 			clientError("empty schema", err)
 		}
-		c, err := decodeCapacity(body)
+		c, _, err := decodeCapacity(body)
 		if err != nil {
 			clientError("capacity", err)
 			return

@@ -187,7 +187,8 @@ func (d *Deps) recordArrival(ctx context.Context, r *apigw.Request) (apigw.Respo
 	if err != nil || day.Format(time.DateOnly) != arrivedOn {
 		return apigw.Response{}, problem.Invalid(problem.FieldError{Field: "arrived_on", Code: problem.CodeInvalidDate})
 	}
-	today, _ := time.Parse(time.DateOnly, d.Now().UTC().Format(time.DateOnly))
+	// Today is Toronto's, like the year (quota.YearOf).
+	today, _ := time.Parse(time.DateOnly, d.Now().In(quota.Location()).Format(time.DateOnly))
 	if day.After(today) {
 		return apigw.Response{}, problem.Invalid(problem.FieldError{Field: "arrived_on", Code: problem.CodeFutureDate})
 	}
@@ -373,4 +374,47 @@ func (d *Deps) promote(ctx context.Context, stream string, year int) error {
 		d.Log.Info("waitlist promoted", "stream", stream, "period", year, "promoted", n)
 	}
 	return err
+}
+
+// reviseUrgency is an officer's revision of a referral's urgency, with a
+// reason from the closed list; a waitlisted referral moves to its new place
+// in the same transaction.
+func (d *Deps) reviseUrgency(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
+	if err := apigw.Require(r.Caller, apigw.Officer); err != nil {
+		return apigw.Response{}, err
+	}
+	var b struct{ Urgency, Reason *string }
+	err := readBody(r, false, func(d *jsonbody.Decoder, key, path string) bool {
+		switch key {
+		case "urgency":
+			s := d.String(path)
+			b.Urgency = &s
+		case "reason":
+			s := d.String(path)
+			b.Reason = &s
+		default:
+			return false
+		}
+		return true
+	})
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	var fields []problem.FieldError
+	switch {
+	case b.Urgency == nil:
+		fields = append(fields, problem.FieldError{Field: "urgency", Code: problem.CodeRequired})
+	case !referral.Urgency(*b.Urgency).Valid():
+		fields = append(fields, problem.FieldError{Field: "urgency", Code: problem.CodeNotAllowed})
+	}
+	switch {
+	case b.Reason == nil:
+		fields = append(fields, problem.FieldError{Field: "reason", Code: problem.CodeRequired})
+	case !referral.UrgencyReason(*b.Reason).Valid():
+		fields = append(fields, problem.FieldError{Field: "reason", Code: problem.CodeNotAllowed})
+	}
+	if len(fields) > 0 {
+		return apigw.Response{}, problem.Invalid(fields...)
+	}
+	return d.move(ctx, r, dynamostore.Step{Urgency: referral.Urgency(*b.Urgency), Reason: *b.Reason, Action: referral.ActionUrgency})
 }

@@ -25,6 +25,7 @@ var lcRoutes = map[string]struct{ method, route, suffix string }{
 	"record-arrival":    {"POST", "POST /referrals/{id}/arrival", "arrival"},
 	"withdraw-referral": {"POST", "POST /referrals/{id}/withdrawal", "withdrawal"},
 	"change-family":     {"PUT", "PUT /referrals/{id}/family", "family"},
+	"revise-urgency":    {"POST", "POST /referrals/{id}/urgency", "urgency"},
 }
 
 // caller is who makes a request: role and partner.
@@ -155,7 +156,8 @@ func TestLifecycleDoneWhenThroughAPI(t *testing.T) {
 		t.Fatalf("withdraw: %s", got)
 	}
 	want := map[string]any{"stream": "hrd", "period": float64(today.Year()), "capacity": 10.0, "reserved": 9.0, "arrived": 0.0,
-		"remaining": 1.0, "waitlisted_persons": 0.0, "partners": map[string]any{"front-line-defenders": map[string]any{"reserved": 9.0, "arrived": 0.0}}}
+		"remaining": 1.0, "waitlisted_persons": 0.0, "unallotted": 1.0,
+		"partners": map[string]any{"front-line-defenders": map[string]any{"reserved": 9.0, "arrived": 0.0, "remaining": 1.0}}}
 	if diff := cmp.Diff(h.periodView(), want); diff != "" {
 		t.Errorf("period view (-got +want):\n%s", diff)
 	}
@@ -183,6 +185,7 @@ func TestLifecycleRoles(t *testing.T) {
 		"record-arrival":    `{"arrived_on": "2026-11-20"}`,
 		"withdraw-referral": `{"reason": "no-longer-at-risk"}`,
 		"change-family":     familyBody(2),
+		"revise-urgency":    `{"urgency": "emergency", "reason": "officer-assessment"}`,
 	}
 	// from is the status each step is valid from, reached by the officer path.
 	path := map[string][]string{
@@ -192,6 +195,7 @@ func TestLifecycleRoles(t *testing.T) {
 		"record-arrival":    {"screen-referral", "allocate-referral", "decide-referral"},
 		"withdraw-referral": {"screen-referral"},
 		"change-family":     {"screen-referral"},
+		"revise-urgency":    {"screen-referral"},
 	}
 	tests := []struct {
 		dir  string

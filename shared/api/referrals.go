@@ -142,6 +142,11 @@ type historyItem struct {
 	ToStatus     string `json:"to_status"`
 	PersonsDelta int    `json:"persons_delta"`
 	ActorRole    string `json:"actor_role"`
+	// PreviousReferral names, on a creation, the ended referral whose
+	// partner_reference this one took over.
+	PreviousReferral string `json:"previous_referral,omitempty"`
+	// Reason is an urgency change's reason code.
+	Reason string `json:"reason,omitempty"`
 }
 
 func (d *Deps) referralHistory(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
@@ -171,6 +176,7 @@ func (d *Deps) referralHistory(ctx context.Context, r *apigw.Request) (apigw.Res
 		items = append(items, historyItem{
 			At: e.At.UTC().Format("2006-01-02T15:04:05.000Z07:00"), Action: e.Action,
 			FromStatus: string(e.FromStatus), ToStatus: string(e.ToStatus), PersonsDelta: e.PersonsDelta, ActorRole: e.ActorRole,
+			PreviousReferral: e.Previous, Reason: e.Reason,
 		})
 	}
 	return apigw.JSON(http.StatusOK, map[string]any{"items": items})

@@ -515,7 +515,9 @@ func TestPeriods(t *testing.T) {
 		return decode(t, resp)
 	}
 	want := map[string]any{"stream": "hrd", "period": float64(today.Year()), "capacity": float64(500), "reserved": float64(0), "arrived": float64(0),
-		"remaining": float64(500), "waitlisted_persons": float64(0), "partners": map[string]any{}}
+		"remaining": float64(500), "waitlisted_persons": float64(0), "unallotted": float64(500),
+		// A partner sees its own share (what it may still take), never another's.
+		"partners": map[string]any{"unhcr": map[string]any{"arrived": float64(0), "remaining": float64(500), "reserved": float64(0)}}}
 	if diff := cmp.Diff(want, get("partner", "unhcr")); diff != "" {
 		t.Errorf("period (-want +got):\n%s", diff)
 	}

@@ -30,6 +30,12 @@ func GetPeriod(d *Deps) any { return d.http(d.getPeriod) }
 // PutPeriod is PUT /streams/{stream}/periods/{year}.
 func PutPeriod(d *Deps) any { return d.http(d.putPeriod) }
 
+// GetAdmissions is GET /streams/{stream}/admissions/{year}.
+func GetAdmissions(d *Deps) any { return d.http(d.getAdmissions) }
+
+// ClosePeriod is POST /streams/{stream}/periods/{year}/closure.
+func ClosePeriod(d *Deps) any { return d.http(d.closePeriod) }
+
 // ScreenReferral is POST /referrals/{id}/screening.
 func ScreenReferral(d *Deps) any { return d.http(d.screenReferral) }
 
@@ -44,6 +50,9 @@ func RecordArrival(d *Deps) any { return d.http(d.recordArrival) }
 
 // WithdrawReferral is POST /referrals/{id}/withdrawal.
 func WithdrawReferral(d *Deps) any { return d.http(d.withdrawReferral) }
+
+// ReviseUrgency is POST /referrals/{id}/urgency.
+func ReviseUrgency(d *Deps) any { return d.http(d.reviseUrgency) }
 
 // ChangeFamily is PUT /referrals/{id}/family.
 func ChangeFamily(d *Deps) any { return d.http(d.changeFamily) }

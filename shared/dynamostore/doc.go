@@ -10,17 +10,24 @@
 //	                                                                         names, birth dates, asylum country, profile, contact sealed (AES-GCM, AAD = id + attribute)
 //	audit event       REF#<id>                   EV#<at>#<nonce>             state changes, no personal data
 //	read audit        REF#<id>                   READ#<at>#<nonce>           who read the full referral
-//	partner ref       PREF#<partner>#<ref>       A                           makes partner_reference unique per partner
+//	partner ref       PREF#<partner>#<ref>       A                           makes partner_reference unique per partner; released once its
+//	                                                                         referral ends (withdrawn, ineligible, refused): a new referral
+//	                                                                         may then take it over (its created event names the earlier one)
 //	fingerprint       FP#<keyed hash>            REF#<id>                    same defender referred twice (officers only)
 //	stream            STREAM#<stream>            A                           open flag, partner list
 //	period            PERIOD#<stream>#<year>     A                           capacity, reserved, arrived, remaining, waitlisted_persons,
 //	                                                                         reserved#<partner>, arrived#<partner> (flat: real DynamoDB
-//	                                                                         cannot create a nested map and set a key in one update); version
+//	                                                                         cannot create a nested map and set a key in one update);
+//	                                                                         allot#<partner> (allotment; -1 once removed) and left#<partner>
+//	                                                                         (allotment − held: conditions cannot subtract); pool (capacity −
+//	                                                                         allotments − held by partners without one); closed; version
 //	                                                                         (+1 on every update); gsi1 PERIODS / <stream>#<year>
 //	capacity change   PERIOD#<stream>#<year>     EV#<at>#<nonce>             who changed capacity, from and to
 //	waitlist entry    WAIT#<stream>#<year>       <rank>#<created>#<id>       rank: 0 emergency, 1 urgent, 2 normal; created fixed-width
 //	                                                                         (sorts as time); referral_id, partner, persons (kept equal to the
 //	                                                                         referral's in the same transaction); no personal data
+//	admissions        ADMIT#<stream>#<year>      A                           persons arrived in <year> by arrival date; partner#<p>, quota#<y>
+//	                                                                         (by the period whose spaces they used); updated by the arrival
 //	idempotency       IDEM#<caller>#<key>        A                           hash, response; expires_at (TTL, also checked in conditions)
 //
 // # Access patterns
@@ -34,14 +41,28 @@
 //	duplicate-referral                        condition on PREF#; on failure GetItem PREF# for the id   1 write (+1 read on conflict)
 //	possible duplicates                       Query FP#<hash>                                          1 read
 //	period view                               GetItem PERIOD#<s>#<y>/A                                 1 read
-//	set capacity                              TransactWriteItems: idem, stream check, period (version + remaining ≥ lowering), EV   1 read + 1 write
-//	state change (lifecycle.go)               GetItem REF (consistent), then TransactWriteItems: idem, REF (status = from AND version = v),
-//	                                          period (remaining ≥ taken; reserved/arrived/remaining/waitlisted_persons, reserved#<p>/arrived#<p>
-//	                                          via if_not_exists, version + 1), WAIT put/delete, EV   1 read + 1 write
-//	allocation that does not fit              the same, with period condition remaining < persons (still full) and WAIT put   +1 write
-//	family change                             as state change; REF re-sealed pii_people + persons; WAIT persons; quota-exhausted on period   1 read + 1 write
-//	promote waitlist (after a release, sweep) GetItem period; Query WAIT#<s>#<y>; per pick TransactWriteItems: period (remaining ≥ n),
-//	                                          REF (status waitlisted AND persons = n AND period = y), WAIT delete, EV   2 reads + 1 write each
+//	set capacity and allotments               GetItem period; TransactWriteItems: idem, stream check, period (version = v; capacity,
+//	                                          remaining, pool, allot#/left# written whole from the read), EV   1 read + 1 write
+//	state change (lifecycle.go)               GetItem REF (consistent), GetItem period when the move takes or gives back spaces,
+//	                                          quota.Decide, then TransactWriteItems: idem, REF (status = from AND version = v),
+//	                                          period (the decision's condition: remaining ≥ n AND left#<p> or pool ≥ n AND not closed,
+//	                                          allot#<p> as decided; counters, reserved#<p>/arrived#<p> via if_not_exists, left#<p> or
+//	                                          pool, version + 1), WAIT put/delete/resize, EV   1–2 reads + 1 write
+//	allocation that does not fit              the same write, decided as a waitlisting: period condition "still does not fit for
+//	                                          this reason" (stream-full: remaining < n, or pool < n; partner-allotment-full:
+//	                                          remaining ≥ n AND left#<p> < n), WAIT put, REF waitlist_reason   1–2 reads + 1 write
+//	family change                             as state change; REF re-sealed pii_people + persons; WAIT persons   1–2 reads + 1 write
+//	promote waitlist (after a release, sweep) GetItem period; Query WAIT#<s>#<y>; quota.Promotable; per pick quota.Decide and
+//	                                          TransactWriteItems: period (its condition), REF (status waitlisted AND persons = n AND
+//	                                          period = y), WAIT delete, EV   2 reads + 1 write each
+//	close a period (closure.go)               GetItem period, Query WAIT; TransactWriteItems period closed + EV; per waiting referral
+//	                                          GetItem REF, quota.Decide (carry-over), TransactWriteItems: REF (status, version), target
+//	                                          period (not closed; waitlisted + n), source period (waitlisted − n), WAIT delete + put
+//	                                          (same sort key under the target), EV carried-over; then the idempotency record   1+2n reads, 2+n writes
+//	admissions of a year                      GetItem ADMIT#<s>#<y>                                    1 read
+//	end a referral (withdraw, refuse, ineligible)  the state change's transaction + PREF (referral_id = id) SET released
+//	create over a released reference          the create transaction fails on PREF; GetItem PREF; again with PREF condition
+//	                                          released AND referral_id = earlier                       1 read + 2 writes
 //	list periods (sweep, reports)             Query gsi1 PERIODS (gsi1sk <stream>#<year>)                1+ reads
 //	waitlist in order                         Query WAIT#<s>#<y> ascending                             1+ reads
 //
@@ -86,4 +107,12 @@
 // spare capacity between shards; reads sum the shards. The invariant
 // (sum of remaining ≥ 0) still holds because each shard's does. Intake
 // (create) touches no counter, so it already scales by partition.
+//
+// Allotments shard naturally: a partner with an allotment only ever
+// conditions on its own left#<p>, so its counter could live in its own item
+// PERIOD#<s>#<y>#P#<p> (and the pool in PERIOD#<s>#<y>#POOL) with the
+// stream's remaining checked only when allotments do not sum to the
+// capacity; today they share the period item because one transaction on
+// one item is cheaper and the rates are small. A capacity or allotment
+// change would then write every shard in one transaction (≤ 100 items).
 package dynamostore

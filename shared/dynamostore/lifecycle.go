@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"regexp"
 	"strconv"
 	"time"
 
@@ -34,6 +35,10 @@ type Step struct {
 	Period int
 	// ArrivedOn is the arrival date (YYYY-MM-DD) of an arrival.
 	ArrivedOn string
+	// Urgency, with To empty, is an officer's revision of the urgency,
+	// for Reason (a referral.UrgencyReason).
+	Urgency   referral.Urgency
+	Reason    string
 	ActorRole string
 	Actor     string
 	// Nonce makes the audit event's key unique.
@@ -75,50 +80,50 @@ type Result struct {
 	Unchanged bool
 }
 
-// Move applies a lifecycle step: one consistent read of the referral, then
-// one transaction holding the idempotency record, the referral (conditional
-// on the status and version read), the period's counters (conditional on
-// remaining ≥ what is taken), the waitlist entry when one is added or taken
-// off, and the audit event. A move the status machine does not allow is
-// InvalidTransition and writes nothing. When the referral changed between
-// read and write, it is read again: if the move is no longer allowed the
-// answer is InvalidTransition, else the write is retried.
+// Move applies a lifecycle step: one consistent read of the referral (and
+// of its period when the step touches spaces), the decision
+// (quota.Decide), then one transaction holding the idempotency record, the
+// referral (conditional on the status and version read), the period's
+// counters (conditional on what the decision says must still hold), the
+// waitlist entry and the audit event. When a condition fails, the referral
+// and period are read and the decision made again: a move no longer
+// allowed is InvalidTransition, else the write is retried.
 func (s *Store) Move(ctx context.Context, st Step, record Record, now time.Time) (Result, *Replay, error) {
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		cur, err := s.Get(ctx, st.ID, st.Partner, Whole)
 		if err != nil {
 			return Result{}, nil, err
 		}
-		if !referral.CanTransition(cur.Status, st.To) {
-			return Result{}, nil, problem.New(problem.InvalidTransition)
+		m := quota.Move{To: st.To, Year: st.Period, Urgency: st.Urgency}
+		if (m.To == referral.Allocated || m.To == referral.Waitlisted) && cur.Status != referral.Waitlisted && m.Year == 0 {
+			m.Year = quota.YearOf(now)
 		}
-		if st.To == referral.Waitlisted {
-			// Waitlisted is never asked for: it is the answer to an
-			// allocation that does not fit, so nobody waits while spaces are
-			// free.
-			st.To = referral.Allocated
+		d, err := s.decide(ctx, cur, m)
+		if err != nil {
+			return Result{}, nil, err
 		}
-		next := cur
-		next.Status, next.Version, next.UpdatedAt = st.To, cur.Version+1, now
+		if d.Unchanged {
+			return Result{Referral: cur, Unchanged: true}, nil, nil
+		}
+		next := applied(cur, d, now)
 		if st.ArrivedOn != "" {
 			next.ArrivedOn = st.ArrivedOn
 		}
 		if len(st.Reasons) > 0 {
 			next.Reasons = st.Reasons
 		}
-		if st.To == referral.Allocated && cur.Status == referral.Eligible {
-			next.Period = st.Period
-			if next.Period == 0 {
-				next.Period = now.Year()
-			}
+		action := st.Action
+		if action == "" || d.WaitReason != "" {
+			action = actionFor(next.Status)
 		}
-		if st.To == referral.Allocated && cur.Status == referral.Waitlisted && st.Period != 0 && st.Period != cur.Period {
-			// A waitlisted referral waits for one period; moving it to another
-			// is a withdrawal and a new referral, not an allocation. The
-			// request is well formed: the referral's state refuses it.
-			return Result{}, nil, problem.New(problem.InvalidTransition)
+		items, err := s.changeItems(cur, next, d, s.referralUpdate(cur, next, now, st.ArrivedOn, nil), referral.Event{
+			At: now, Action: action, FromStatus: cur.Status, ToStatus: next.Status,
+			PersonsDelta: d.Delta.Taken(), ActorRole: st.ActorRole, Actor: st.Actor, Reason: st.Reason,
+		}, st.Nonce)
+		if err != nil {
+			return Result{}, nil, err
 		}
-		res, replay, retry, err := s.tryMove(ctx, st, cur, next, record, now)
+		res, replay, retry, err := s.commit(ctx, record, next, d, now, items)
 		if err != nil || replay != nil || !retry {
 			return res, replay, err
 		}
@@ -126,12 +131,39 @@ func (s *Store) Move(ctx context.Context, st Step, record Record, now time.Time)
 	return Result{}, nil, &problem.Error{Kind: problem.Unavailable, RetryAfter: 1, Cause: fmt.Errorf("referral kept changing")}
 }
 
-// tryMove runs one attempt; retry is set when the referral changed under it.
-func (s *Store) tryMove(ctx context.Context, st Step, cur, next referral.Referral, record Record, now time.Time) (Result, *Replay, bool, error) {
-	items, err := s.moveItems(st, cur, next, now, false)
-	if err != nil {
-		return Result{}, nil, false, err
+// decide reads the period the move needs, if any, and asks quota.Decide.
+func (s *Store) decide(ctx context.Context, cur referral.Referral, m quota.Move) (quota.Decision, error) {
+	subject := quota.Subject{ID: cur.ID, Partner: cur.Partner, Status: cur.Status, Persons: cur.Persons, Period: cur.Period, Urgency: cur.Urgency}
+	var p *quota.Period
+	if year := quota.NeedsPeriod(subject, m); year != 0 {
+		got, err := s.periodToChange(ctx, cur.Stream, year)
+		switch {
+		case err == nil:
+			p = &got
+		case problem.KindOf(err) != problem.NotFound:
+			return quota.Decision{}, err
+		}
 	}
+	return quota.Decide(subject, p, m)
+}
+
+// applied is the referral once the decision is written.
+func applied(cur referral.Referral, d quota.Decision, now time.Time) referral.Referral {
+	next := cur
+	next.Status, next.Persons, next.Period, next.Urgency = d.To, d.Persons, d.Period, d.Urgency
+	next.Version, next.UpdatedAt = cur.Version+1, now
+	switch {
+	case d.WaitReason != "":
+		next.WaitlistReason = d.WaitReason
+	case d.To != referral.Waitlisted:
+		next.WaitlistReason = ""
+	}
+	return next
+}
+
+// commit writes a decision's items; retry is set when a condition on the
+// referral or its period failed (they changed since they were read).
+func (s *Store) commit(ctx context.Context, record Record, next referral.Referral, d quota.Decision, now time.Time, items []ddb.TransactWriteItem) (Result, *Replay, bool, error) {
 	idem, err := record(next)
 	if err != nil {
 		return Result{}, nil, false, err
@@ -140,93 +172,61 @@ func (s *Store) tryMove(ctx context.Context, st Step, cur, next referral.Referra
 	if err != nil || replay != nil {
 		return Result{}, replay, false, err
 	}
-	d := quota.Change(cur.Status, cur.Persons, next.Status, next.Persons)
 	if reasons == nil {
-		return Result{Referral: next, Released: d.Taken() < 0}, nil, false, nil
+		return Result{Referral: next, Released: d.Released}, nil, false, nil
 	}
-	if failedAt(reasons, 0) {
+	if failedAt(reasons, 0) || (d.Counted && failedAt(reasons, 1)) {
 		return Result{}, nil, true, nil
 	}
-	if !failedAt(reasons, 1) {
-		return Result{}, nil, false, problem.Wrap(problem.Internal, fmt.Errorf("move cancelled: %v", reasons))
-	}
-	// The period refused: it does not exist (404, as the period's own URL
-	// answers; a request that names no period means the current year's, so
-	// this is no fault of the body), or the spaces are not there.
-	if _, err := s.GetPeriod(ctx, cur.Stream, next.Period); problem.KindOf(err) == problem.NotFound {
-		return Result{}, nil, false, err
-	} else if err != nil {
-		return Result{}, nil, false, err
-	}
-	if next.Status != referral.Allocated {
-		// Only taking spaces can fail on remaining; anything else is a bug.
-		return Result{}, nil, false, problem.Wrap(problem.Internal, fmt.Errorf("period refused %s → %s", cur.Status, next.Status))
-	}
-	if cur.Status == referral.Waitlisted {
-		// Still does not fit: it stays on the waitlist, nothing changes.
-		return Result{Referral: cur, Unchanged: true}, nil, false, nil
-	}
-	// Does not fit: waitlist it, on condition that it still does not fit
-	// (if spaces came back meanwhile, the next attempt allocates it).
-	wait := next
-	wait.Status = referral.Waitlisted
-	items, err = s.moveItems(Step{Action: referral.ActionWaitlisted, Reasons: st.Reasons, ActorRole: st.ActorRole, Actor: st.Actor, Nonce: st.Nonce}, cur, wait, now, true)
-	if err != nil {
-		return Result{}, nil, false, err
-	}
-	if idem, err = record(wait); err != nil {
-		return Result{}, nil, false, err
-	}
-	replay, reasons, err = s.transact(ctx, idem, now, items)
-	if err != nil || replay != nil {
-		return Result{}, replay, false, err
-	}
-	if reasons == nil {
-		return Result{Referral: wait}, nil, false, nil
-	}
-	if failedAt(reasons, 0) || failedAt(reasons, 1) {
-		return Result{}, nil, true, nil
-	}
-	return Result{}, nil, false, problem.Wrap(problem.Internal, fmt.Errorf("waitlist cancelled: %v", reasons))
+	return Result{}, nil, false, problem.Wrap(problem.Internal, fmt.Errorf("change cancelled: %v", reasons))
 }
 
-// moveItems builds a move's transaction: the referral first (its failure is
-// the one to tell apart: re-read), then the period, the waitlist entry and
-// the audit event. onlyIfFull conditions the period on the referral not
-// fitting (a waitlisting).
-func (s *Store) moveItems(st Step, cur, next referral.Referral, now time.Time, onlyIfFull bool) ([]ddb.TransactWriteItem, error) {
-	d := quota.Change(cur.Status, cur.Persons, next.Status, next.Persons)
-	ref := s.referralUpdate(cur, next, now, st.ArrivedOn, nil)
+// changeItems translates a decision into its transaction: the referral
+// first (ref), then the period when it is counted, the waitlist entry and
+// the audit event. The order is what commit relies on to tell a stale
+// referral or period apart.
+func (s *Store) changeItems(cur, next referral.Referral, d quota.Decision, ref ddb.TransactWriteItem, ev referral.Event, nonce string) ([]ddb.TransactWriteItem, error) {
 	items := []ddb.TransactWriteItem{ref}
-	if !d.IsZero() || onlyIfFull {
-		fit := 0
-		if onlyIfFull {
-			fit = next.Persons
-		}
-		items = append(items, s.periodUpdate(cur.Stream, next.Period, cur.Partner, d, fit))
+	if d.Counted {
+		items = append(items, s.periodUpdate(cur.Stream, next.Period, cur.Partner, d.Delta, d.Condition))
 	}
-	switch {
-	case next.Status == referral.Waitlisted && cur.Status != referral.Waitlisted:
-		put, err := s.waitPut(next)
-		if err != nil {
-			return nil, problem.Wrap(problem.Internal, err)
-		}
-		items = append(items, put)
-	case cur.Status == referral.Waitlisted && next.Status != referral.Waitlisted:
-		items = append(items, s.waitDelete(cur))
+	if !d.FromDelta.IsZero() {
+		// A carry-over: the period left behind gives up its waitlisted persons.
+		items = append(items, s.periodUpdate(cur.Stream, cur.Period, cur.Partner, d.FromDelta, quota.Condition{}))
 	}
-	action := st.Action
-	if action == "" {
-		action = actionFor(next.Status)
-	}
-	ev, err := eventPut(s.table, refPK(cur.ID), eventSK("EV#", now, st.Nonce), referral.Event{
-		At: now, Action: action, FromStatus: cur.Status, ToStatus: next.Status,
-		PersonsDelta: d.Taken(), ActorRole: st.ActorRole, Actor: st.Actor,
-	})
+	wait, err := s.waitItems(cur, next, d.Wait)
 	if err != nil {
 		return nil, problem.Wrap(problem.Internal, err)
 	}
-	return append(items, ev), nil
+	items = append(items, wait...)
+	if d.ReleasesReference {
+		items = append(items, s.prefRelease(cur))
+	}
+	if d.Admits {
+		items = append(items, s.admissionUpdate(next))
+	}
+	put, err := eventPut(s.table, refPK(cur.ID), eventSK("EV#", ev.At, nonce), ev)
+	if err != nil {
+		return nil, problem.Wrap(problem.Internal, err)
+	}
+	return append(items, put), nil
+}
+
+// waitItems translates a decision's waitlist operation.
+func (s *Store) waitItems(cur, next referral.Referral, op quota.WaitOp) ([]ddb.TransactWriteItem, error) {
+	switch op {
+	case quota.WaitPut:
+		put, err := s.waitPut(next)
+		return []ddb.TransactWriteItem{put}, err
+	case quota.WaitDelete:
+		return []ddb.TransactWriteItem{s.waitDelete(cur)}, nil
+	case quota.WaitResize:
+		return []ddb.TransactWriteItem{s.waitResize(cur, next.Persons)}, nil
+	case quota.WaitRekey, quota.WaitCarry:
+		put, err := s.waitPut(next)
+		return []ddb.TransactWriteItem{s.waitDelete(cur), put}, err
+	}
+	return nil, nil
 }
 
 func actionFor(s referral.Status) string {
@@ -278,9 +278,22 @@ func (s *Store) referralUpdate(cur, next referral.Referral, now time.Time, arriv
 		names["#pers"], values[":pers"] = "persons", num(next.Persons)
 		expr += ", #pers = :pers"
 	}
+	if next.Urgency != cur.Urgency {
+		names["#urg"], values[":urg"] = "urgency", str(string(next.Urgency))
+		expr += ", #urg = :urg"
+	}
+	if next.WaitlistReason != "" && next.WaitlistReason != cur.WaitlistReason {
+		names["#wr"], values[":wr"] = "waitlist_reason", str(next.WaitlistReason)
+		expr += ", #wr = :wr"
+	}
 	if sealedPeople != nil {
 		names["#pp"], values[":pp"] = "pii_people", &ddb.AttributeValueMemberB{Value: sealedPeople}
 		expr += ", #pp = :pp"
+	}
+	if next.WaitlistReason == "" && cur.WaitlistReason != "" {
+		// Emptied, not removed: the embedded server ignores REMOVE.
+		names["#wr"], values[":wr"] = "waitlist_reason", str("")
+		expr += ", #wr = :wr"
 	}
 	return ddb.TransactWriteItem{Update: &ddb.Update{
 		TableName:                 aws.String(s.table),
@@ -304,20 +317,20 @@ func sameStrings(a, b []string) bool {
 	return true
 }
 
-// periodUpdate adds d to a period's counters, with the partner's flat
-// counters and the version (SetCapacity conditions on it), on condition that
-// the period exists and remaining stays ≥ 0. fit > 0 adds the condition
-// remaining < fit: the change is a waitlisting, valid only while the
-// referral does not fit.
-func (s *Store) periodUpdate(stream string, year int, partner string, d quota.Delta, fit int) ddb.TransactWriteItem {
+// periodUpdate translates a decision's counter change and condition: it
+// adds d to the period's counters, the partner's flat counters, and either
+// the partner's allotment counter (left#<p>) or the unallotted pool, bumps
+// the version (SetPlan conditions on it), on condition that the period
+// exists, that the partner's allotment is as decided (present or absent),
+// and that c holds.
+func (s *Store) periodUpdate(stream string, year int, partner string, d quota.Delta, c quota.Condition) ddb.TransactWriteItem {
 	names := map[string]string{
 		"#res": "reserved", "#arr": "arrived", "#rem": "remaining", "#wl": "waitlisted_persons", "#ver": "version",
 		"#g1pk": "gsi1pk", "#g1sk": "gsi1sk",
 	}
 	values := map[string]ddb.AttributeValue{
 		":dr": num(d.Reserved), ":da": num(d.Arrived), ":dt": num(d.Taken()), ":dw": num(d.Waitlisted),
-		":one": num(1), ":need": num(d.Need()),
-		":g1pk": str(periodsGSI), ":g1sk": str(periodGSISK(stream, year)),
+		":one": num(1), ":g1pk": str(periodsGSI), ":g1sk": str(periodGSISK(stream, year)),
 	}
 	expr := "SET #res = #res + :dr, #arr = #arr + :da, #rem = #rem - :dt, #wl = #wl + :dw, #ver = #ver + :one, #g1pk = :g1pk, #g1sk = :g1sk"
 	if d.Reserved != 0 || d.Arrived != 0 {
@@ -325,11 +338,46 @@ func (s *Store) periodUpdate(stream string, year int, partner string, d quota.De
 		values[":zero"] = num(0)
 		expr += ", #pr = if_not_exists(#pr, :zero) + :dr, #pa = if_not_exists(#pa, :zero) + :da"
 	}
-	cond := "attribute_exists(pk) AND #rem >= :need"
-	if fit > 0 {
-		values[":fit"] = num(fit)
-		cond += " AND #rem < :fit"
+	cond := "attribute_exists(pk)"
+	// limit is the partner's own counter: what is left of its allotment,
+	// or of the spaces nobody is allotted. Only a change that takes or
+	// gives back spaces, or is checked, touches it; it is then conditioned
+	// on the partner's allotment being as decided.
+	limit := "#pool"
+	checked := c.Limit == quota.Fits || c.Limit == quota.StillStreamFull || c.Limit == quota.StillAllotmentFull
+	if d.Taken() != 0 || checked {
+		names["#allot"] = allotAttr(partner)
+		values[":zero"] = num(0)
+		if c.Allotted {
+			limit = "#left"
+			names["#left"] = leftAttr(partner)
+			cond += " AND #allot >= :zero"
+		} else {
+			names["#pool"] = "pool"
+			cond += " AND (attribute_not_exists(#allot) OR #allot < :zero)"
+		}
 	}
+	if d.Taken() != 0 {
+		expr += ", " + limit + " = " + limit + " - :dt"
+	}
+	if c.Limit != quota.NoCheck {
+		names["#closed"] = "closed"
+		values[":need"] = num(c.Need)
+		cond += " AND attribute_not_exists(#closed)"
+	}
+	switch c.Limit {
+	case quota.Fits:
+		cond += " AND #rem >= :need AND " + limit + " >= :need"
+	case quota.StillStreamFull:
+		if c.Allotted {
+			cond += " AND #rem < :need"
+		} else {
+			cond += " AND " + limit + " < :need"
+		}
+	case quota.StillAllotmentFull:
+		cond += " AND #rem >= :need AND " + limit + " < :need"
+	}
+	prune(names, values, expr, cond)
 	return ddb.TransactWriteItem{Update: &ddb.Update{
 		TableName:                 aws.String(s.table),
 		Key:                       key(periodPK(stream, year), skMain),
@@ -341,10 +389,10 @@ func (s *Store) periodUpdate(stream string, year int, partner string, d quota.De
 }
 
 // ChangeFamily replaces a referral's family members and re-seals its names;
-// persons follows. If the referral holds spaces, the difference is taken or
-// given back in the same transaction (growth that does not fit is
-// QuotaExhausted, nothing changed); if it waits, its waitlist entry and the
-// period's waitlisted persons follow. Terminal referrals cannot change.
+// persons follows. The decision (quota.Decide) says what the counters and
+// the waitlist entry do: growth of a family that holds spaces must fit
+// (QuotaExhausted otherwise, nothing changed), a waitlisted family's entry
+// follows its size. Terminal referrals cannot change.
 func (s *Store) ChangeFamily(ctx context.Context, c FamilyChange, record Record, now time.Time) (Result, *Replay, error) {
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		cur, err := s.Get(ctx, c.ID, c.Partner, Whole)
@@ -359,50 +407,55 @@ func (s *Store) ChangeFamily(ctx context.Context, c FamilyChange, record Record,
 				return Result{}, nil, err
 			}
 		}
-		next := cur
+		in := cur.Input
+		in.FamilyMembers = c.Members
+		d, err := s.decide(ctx, cur, quota.Move{Persons: in.Persons()})
+		if err != nil {
+			return Result{}, nil, err
+		}
+		next := applied(cur, d, now)
 		next.FamilyMembers = c.Members
-		next.Persons = next.Input.Persons()
-		next.Version, next.UpdatedAt = cur.Version+1, now
 		sealed, err := s.seal(cur.ID, "people", people{next.Principal, next.FamilyMembers})
 		if err != nil {
 			return Result{}, nil, problem.Wrap(problem.Internal, err)
 		}
-		d := quota.Change(cur.Status, cur.Persons, next.Status, next.Persons)
-		items := []ddb.TransactWriteItem{s.referralUpdate(cur, next, now, "", sealed)}
-		if !d.IsZero() {
-			items = append(items, s.periodUpdate(cur.Stream, cur.Period, cur.Partner, d, 0))
-		}
-		if cur.Status == referral.Waitlisted && d.Waitlisted != 0 {
-			items = append(items, s.waitResize(cur, next.Persons))
-		}
-		ev, err := eventPut(s.table, refPK(cur.ID), eventSK("EV#", now, c.Nonce), referral.Event{
+		items, err := s.changeItems(cur, next, d, s.referralUpdate(cur, next, now, "", sealed), referral.Event{
 			At: now, Action: referral.ActionFamily, FromStatus: cur.Status, ToStatus: next.Status,
-			PersonsDelta: d.Taken(), ActorRole: c.ActorRole, Actor: c.Actor,
-		})
-		if err != nil {
-			return Result{}, nil, problem.Wrap(problem.Internal, err)
-		}
-		items = append(items, ev)
-		idem, err := record(next)
+			PersonsDelta: d.Delta.Taken(), ActorRole: c.ActorRole, Actor: c.Actor,
+		}, c.Nonce)
 		if err != nil {
 			return Result{}, nil, err
 		}
-		replay, reasons, err := s.transact(ctx, idem, now, items)
-		if err != nil || replay != nil {
-			return Result{}, replay, err
+		res, replay, retry, err := s.commit(ctx, record, next, d, now, items)
+		if err != nil || replay != nil || !retry {
+			return res, replay, err
 		}
-		if reasons == nil {
-			return Result{Referral: next, Released: d.Taken() < 0 || d.Waitlisted < 0}, nil, nil
-		}
-		if failedAt(reasons, 0) {
-			continue
-		}
-		if failedAt(reasons, 1) && d.Need() > 0 {
-			return Result{}, nil, problem.New(problem.QuotaExhausted)
-		}
-		return Result{}, nil, problem.Wrap(problem.Internal, fmt.Errorf("family change cancelled: %v", reasons))
 	}
 	return Result{}, nil, &problem.Error{Kind: problem.Unavailable, RetryAfter: 1, Cause: fmt.Errorf("referral kept changing")}
+}
+
+// placeholder is an expression attribute name or value.
+var placeholder = regexp.MustCompile(`[#:][A-Za-z0-9_]+`)
+
+// prune drops the names and values no expression uses: DynamoDB refuses
+// unused ones, and which are used depends on the decision.
+func prune(names map[string]string, values map[string]ddb.AttributeValue, exprs ...string) {
+	used := map[string]bool{}
+	for _, e := range exprs {
+		for _, p := range placeholder.FindAllString(e, -1) {
+			used[p] = true
+		}
+	}
+	for k := range names {
+		if !used[k] {
+			delete(names, k)
+		}
+	}
+	for k := range values {
+		if !used[k] {
+			delete(values, k)
+		}
+	}
 }
 
 // nonce is a random suffix for keys written by the system itself.

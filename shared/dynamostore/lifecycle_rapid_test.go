@@ -44,7 +44,7 @@ func (m *model) counted() []quota.Counted {
 }
 
 func (m *model) remaining() int {
-	return quota.Recount("hrd", lcYear, m.capacity, m.counted()).Remaining
+	return quota.Recount("hrd", lcYear, m.capacity, nil, m.counted()).Remaining
 }
 
 // move predicts a lifecycle step.
@@ -87,7 +87,7 @@ func (m *model) promote() {
 		}
 	}
 	quota.Sort(q)
-	for _, w := range quota.Promotable(m.remaining(), q) {
+	for _, w := range quota.Promotable(quota.Period{Remaining: m.remaining(), Pool: m.remaining()}, q) {
 		m.refs[w.ID].status = referral.Allocated
 	}
 }
@@ -174,7 +174,7 @@ func compareModel(rt *rapid.T, s *dynamostore.Store, m *model, ids []string) {
 	if err != nil {
 		rt.Fatal(err)
 	}
-	if diff := cmp.Diff(countersOf(p), countersOf(quota.Recount("hrd", lcYear, m.capacity, m.counted()))); diff != "" {
+	if diff := cmp.Diff(countersOf(p), countersOf(quota.Recount("hrd", lcYear, m.capacity, nil, m.counted()))); diff != "" {
 		rt.Fatalf("period (-store +model):\n%s", diff)
 	}
 	q, err := s.Waitlist(context.Background(), "hrd", lcYear)

@@ -190,7 +190,7 @@ func recount(t testing.TB, s *dynamostore.Store, ids []string, capacity int) cou
 			refs = append(refs, quota.Counted{Partner: r.Partner, Status: r.Status, Persons: r.Persons})
 		}
 	}
-	return countersOf(quota.Recount("hrd", lcYear, capacity, refs))
+	return countersOf(quota.Recount("hrd", lcYear, capacity, nil, refs))
 }
 
 func period(t testing.TB, s *dynamostore.Store) quota.Period {

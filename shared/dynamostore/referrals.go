@@ -55,6 +55,7 @@ type referralItem struct {
 	Persons          int      `dynamodbav:"persons"`
 	Period           int      `dynamodbav:"period"`
 	Reasons          []string `dynamodbav:"reasons,omitempty"`
+	WaitlistReason   string   `dynamodbav:"waitlist_reason,omitempty"`
 	ArrivedOn        string   `dynamodbav:"arrived_on,omitempty"`
 	Language         string   `dynamodbav:"preferred_language,omitempty"`
 	ConsentGiven     bool     `dynamodbav:"consent_given"`
@@ -95,7 +96,7 @@ func (s *Store) toItem(r referral.Referral) (referralItem, error) {
 		GSI2PK: allReferralsGSI, GSI2SK: createdSK(r.CreatedAt, r.ID),
 		ID: r.ID, Partner: r.Partner, Stream: r.Stream, PartnerReference: r.PartnerReference,
 		Urgency: string(r.Urgency), Status: string(r.Status), Persons: r.Persons, Period: r.Period,
-		Reasons: r.Reasons, ArrivedOn: r.ArrivedOn, Language: r.PreferredLanguage,
+		Reasons: r.Reasons, WaitlistReason: r.WaitlistReason, ArrivedOn: r.ArrivedOn, Language: r.PreferredLanguage,
 		ConsentGiven: r.Consent.Given, ConsentDate: r.Consent.Date,
 		CreatedAt: r.CreatedAt.UTC().Format(time.RFC3339Nano), UpdatedAt: r.UpdatedAt.UTC().Format(time.RFC3339Nano),
 		Version: r.Version, Fingerprint: r.Fingerprint,
@@ -131,7 +132,7 @@ const (
 func (s *Store) fromItem(it referralItem, d Detail) (referral.Referral, error) {
 	r := referral.Referral{
 		ID: it.ID, Partner: it.Partner, Status: referral.Status(it.Status), Persons: it.Persons,
-		Period: it.Period, Reasons: it.Reasons, ArrivedOn: it.ArrivedOn, Version: it.Version, Fingerprint: it.Fingerprint,
+		Period: it.Period, Reasons: it.Reasons, WaitlistReason: it.WaitlistReason, ArrivedOn: it.ArrivedOn, Version: it.Version, Fingerprint: it.Fingerprint,
 	}
 	r.Stream, r.PartnerReference, r.Urgency = it.Stream, it.PartnerReference, referral.Urgency(it.Urgency)
 	r.PreferredLanguage = it.Language
@@ -171,6 +172,22 @@ type prefItem struct {
 	PK         string `dynamodbav:"pk"`
 	SK         string `dynamodbav:"sk"`
 	ReferralID string `dynamodbav:"referral_id"`
+	// Released is set when the referral ended (referral.ReleasesReference):
+	// a new referral may then take the reference over.
+	Released bool `dynamodbav:"released,omitempty"`
+}
+
+// prefRelease marks r's partner_reference free, in the transaction that
+// ends r (only if the claim is still r's).
+func (s *Store) prefRelease(r referral.Referral) ddb.TransactWriteItem {
+	return ddb.TransactWriteItem{Update: &ddb.Update{
+		TableName:                 aws.String(s.table),
+		Key:                       key(prefPK(r.Partner, r.PartnerReference), skMain),
+		UpdateExpression:          aws.String("SET #rel = :true"),
+		ConditionExpression:       aws.String("#rid = :id"),
+		ExpressionAttributeNames:  map[string]string{"#rel": "released", "#rid": "referral_id"},
+		ExpressionAttributeValues: map[string]ddb.AttributeValue{":true": &ddb.AttributeValueMemberBOOL{Value: true}, ":id": str(r.ID)},
+	}}
 }
 
 type fingerprintItem struct {
@@ -192,6 +209,8 @@ type eventItem struct {
 	PersonsDelta int    `dynamodbav:"persons_delta"`
 	ActorRole    string `dynamodbav:"actor_role"`
 	Actor        string `dynamodbav:"actor,omitempty"`
+	Previous     string `dynamodbav:"previous_referral,omitempty"`
+	Reason       string `dynamodbav:"reason,omitempty"`
 }
 
 // Audit sort keys: state changes under EV#, reads under READ#, so history is
@@ -204,7 +223,7 @@ func eventPut(table, pk, sk string, e referral.Event) (ddb.TransactWriteItem, er
 	item, err := attributevalue.MarshalMap(eventItem{
 		PK: pk, SK: sk, At: e.At.UTC().Format(time.RFC3339Nano), Action: e.Action,
 		FromStatus: string(e.FromStatus), ToStatus: string(e.ToStatus),
-		PersonsDelta: e.PersonsDelta, ActorRole: e.ActorRole, Actor: e.Actor,
+		PersonsDelta: e.PersonsDelta, ActorRole: e.ActorRole, Actor: e.Actor, Previous: e.Previous, Reason: e.Reason,
 	})
 	if err != nil {
 		return ddb.TransactWriteItem{}, err
@@ -220,34 +239,50 @@ func eventPut(table, pk, sk string, e referral.Event) (ddb.TransactWriteItem, er
 // idempotency record, all in one transaction. A replayed response is returned
 // when the key was already used for this same request.
 func (s *Store) Create(ctx context.Context, r referral.Referral, e referral.Event, idem Idem, now time.Time) (*Replay, error) {
+	replay, claim, err := s.create(ctx, r, e, idem, now, "")
+	if err == nil || !claim.Released {
+		return replay, err
+	}
+	// The reference is taken by a referral that ended and released it: the
+	// new one takes it over and its history names the earlier one. If
+	// another new referral took it meanwhile, this one is its duplicate.
+	e.Previous = claim.ReferralID
+	replay, _, err = s.create(ctx, r, e, idem, now, claim.ReferralID)
+	return replay, err
+}
+
+// create runs Create's transaction. previous, when set, is the released
+// referral whose partner_reference claim is taken over; claim is the claim
+// that made it a duplicate-referral.
+func (s *Store) create(ctx context.Context, r referral.Referral, e referral.Event, idem Idem, now time.Time, previous string) (replay *Replay, claim prefItem, err error) {
 	it, err := s.toItem(r)
 	if err != nil {
-		return nil, problem.Wrap(problem.Internal, err)
+		return nil, prefItem{}, problem.Wrap(problem.Internal, err)
 	}
 	ref, err := attributevalue.MarshalMap(it)
 	if err != nil {
-		return nil, problem.Wrap(problem.Internal, err)
+		return nil, prefItem{}, problem.Wrap(problem.Internal, err)
 	}
 	pref, err := attributevalue.MarshalMap(prefItem{PK: prefPK(r.Partner, r.PartnerReference), SK: skMain, ReferralID: r.ID})
 	if err != nil {
-		return nil, problem.Wrap(problem.Internal, err)
+		return nil, prefItem{}, problem.Wrap(problem.Internal, err)
 	}
 	ev, err := eventPut(s.table, refPK(r.ID), eventSK("EV#", e.At, "0"), e)
 	if err != nil {
-		return nil, problem.Wrap(problem.Internal, err)
+		return nil, prefItem{}, problem.Wrap(problem.Internal, err)
 	}
 	// Order matters: the embedded server reports only the first failed
 	// condition, so the checks a client can act on come first.
 	items := []ddb.TransactWriteItem{
 		s.streamCheck(r.Stream, r.Partner),
-		{Put: &ddb.Put{TableName: aws.String(s.table), Item: pref, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+		prefClaim(s.table, pref, previous),
 		{Put: &ddb.Put{TableName: aws.String(s.table), Item: ref, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
 		ev,
 	}
 	if r.Fingerprint != "" {
 		fp, err := attributevalue.MarshalMap(fingerprintItem{PK: fingerprintPK(r.Fingerprint), SK: refPK(r.ID), ReferralID: r.ID, Partner: r.Partner})
 		if err != nil {
-			return nil, problem.Wrap(problem.Internal, err)
+			return nil, prefItem{}, problem.Wrap(problem.Internal, err)
 		}
 		items = append(items, ddb.TransactWriteItem{Put: &ddb.Put{TableName: aws.String(s.table), Item: fp}})
 	}
@@ -257,43 +292,56 @@ func (s *Store) Create(ctx context.Context, r referral.Referral, e referral.Even
 		// checked before the store; the stream is the one only the table
 		// can tell, and the key's check came first.
 		if serr := s.streamAdmits(ctx, r.Stream, r.Partner); serr != nil {
-			return nil, serr
+			return nil, prefItem{}, serr
 		}
 	}
 	if err != nil || replay != nil {
-		return replay, err
+		return replay, prefItem{}, err
 	}
 	if reasons == nil {
-		return nil, nil
+		return nil, prefItem{}, nil
 	}
 	if failedAt(reasons, 0) {
-		return nil, s.streamRefusal(ctx, r.Stream, r.Partner)
+		return nil, prefItem{}, s.streamRefusal(ctx, r.Stream, r.Partner)
 	}
 	if failedAt(reasons, 1) {
-		existing, err := s.referralByReference(ctx, r.Partner, r.PartnerReference)
+		claim, err := s.referenceClaim(ctx, r.Partner, r.PartnerReference)
 		if err != nil {
-			return nil, err
+			return nil, prefItem{}, err
 		}
-		return nil, &problem.Error{Kind: problem.DuplicateReferral, Extra: map[string]string{"existing_id": existing}}
+		return nil, claim, &problem.Error{Kind: problem.DuplicateReferral, Extra: map[string]string{"existing_id": claim.ReferralID}}
 	}
-	return nil, problem.Wrap(problem.Internal, fmt.Errorf("create cancelled: %v", reasons))
+	return nil, prefItem{}, problem.Wrap(problem.Internal, fmt.Errorf("create cancelled: %v", reasons))
+}
+
+// prefClaim puts a partner_reference claim: on a free reference, or over
+// the released claim of previous.
+func prefClaim(table string, pref map[string]ddb.AttributeValue, previous string) ddb.TransactWriteItem {
+	put := &ddb.Put{TableName: aws.String(table), Item: pref, ConditionExpression: aws.String("attribute_not_exists(pk)")}
+	if previous != "" {
+		put.ConditionExpression = aws.String("#rel = :true AND #rid = :prev")
+		put.ExpressionAttributeNames = map[string]string{"#rel": "released", "#rid": "referral_id"}
+		put.ExpressionAttributeValues = map[string]ddb.AttributeValue{":true": &ddb.AttributeValueMemberBOOL{Value: true}, ":prev": str(previous)}
+	}
+	return ddb.TransactWriteItem{Put: put}
 }
 
 // Replay is a stored response to answer with instead of doing the work again.
 type Replay = idempotency.Response
 
-func (s *Store) referralByReference(ctx context.Context, partner, ref string) (string, error) {
+// referenceClaim reads the claim on a partner_reference.
+func (s *Store) referenceClaim(ctx context.Context, partner, ref string) (prefItem, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(s.table), Key: key(prefPK(partner, ref), skMain), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return "", classify(err)
+		return prefItem{}, classify(err)
 	}
 	var p prefItem
 	if err := attributevalue.UnmarshalMap(out.Item, &p); err != nil {
-		return "", problem.Wrap(problem.Internal, err)
+		return prefItem{}, problem.Wrap(problem.Internal, err)
 	}
-	return p.ReferralID, nil
+	return p, nil
 }
 
 // Get reads one referral. A missing referral is NotFound; so is another
@@ -445,7 +493,7 @@ func decodeEvent(raw map[string]ddb.AttributeValue) (referral.Event, error) {
 	}
 	return referral.Event{
 		At: at, Action: it.Action, FromStatus: referral.Status(it.FromStatus), ToStatus: referral.Status(it.ToStatus),
-		PersonsDelta: it.PersonsDelta, ActorRole: it.ActorRole, Actor: it.Actor,
+		PersonsDelta: it.PersonsDelta, ActorRole: it.ActorRole, Actor: it.Actor, Previous: it.Previous, Reason: it.Reason,
 	}, nil
 }
 

@@ -239,7 +239,7 @@ func TestStoreCapacity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := quota.Period{Stream: "hrd", Year: 2026, Capacity: 500, Remaining: 500, Version: 2, Partners: map[string]quota.PartnerCount{}}
+	want := quota.Period{Stream: "hrd", Year: 2026, Capacity: 500, Remaining: 500, Pool: 500, Version: 2, Partners: map[string]quota.PartnerCount{}}
 	if diff := cmp.Diff(want, p); diff != "" {
 		t.Errorf("after raise (-want +got):\n%s", diff)
 	}

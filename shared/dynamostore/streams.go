@@ -2,6 +2,7 @@ package dynamostore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -15,7 +16,6 @@ import (
 
 	"github.com/haven-hrd/haven/shared/problem"
 	"github.com/haven-hrd/haven/shared/quota"
-	"github.com/haven-hrd/haven/shared/referral"
 )
 
 func streamPK(stream string) string { return "STREAM#" + stream }
@@ -126,18 +126,74 @@ func (s *Store) streamAdmits(ctx context.Context, stream, partner string) error 
 func reservedAttr(partner string) string { return "reserved#" + partner }
 func arrivedAttr(partner string) string  { return "arrived#" + partner }
 
+// The allotment of a partner that has one, and what is left of it
+// (allotment − reserved − arrived: a condition cannot subtract). A removed
+// allotment is set to noAllotment rather than removed: the embedded server
+// ignores REMOVE, and one spelling everywhere is simpler than two.
+func allotAttr(partner string) string { return "allot#" + partner }
+func leftAttr(partner string) string  { return "left#" + partner }
+
+const noAllotment = -1
+
 // GetPeriod reads a stream's period and its counters.
 func (s *Store) GetPeriod(ctx context.Context, stream string, year int) (quota.Period, error) {
+	raw, err := s.periodItem(ctx, stream, year)
+	if err != nil {
+		return quota.Period{}, err
+	}
+	return decodePeriod(raw)
+}
+
+func (s *Store) periodItem(ctx context.Context, stream string, year int) (map[string]ddb.AttributeValue, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(s.table), Key: key(periodPK(stream, year), skMain), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return quota.Period{}, classify(err)
+		return nil, classify(err)
 	}
 	if out.Item == nil {
-		return quota.Period{}, problem.New(problem.NotFound)
+		return nil, problem.New(problem.NotFound)
 	}
-	return decodePeriod(out.Item)
+	return out.Item, nil
+}
+
+// periodToChange reads a period that a change will be conditioned on. A
+// period written before allotments existed has no pool attribute, which
+// the conditions need: it is given one first (only the writing steps do
+// this, so the read-only ones keep read-only permissions).
+func (s *Store) periodToChange(ctx context.Context, stream string, year int) (quota.Period, error) {
+	raw, err := s.periodItem(ctx, stream, year)
+	if err != nil {
+		return quota.Period{}, err
+	}
+	if _, ok := raw["pool"]; !ok {
+		if err := s.backfillPool(ctx, stream, year); err != nil {
+			return quota.Period{}, err
+		}
+		if raw, err = s.periodItem(ctx, stream, year); err != nil {
+			return quota.Period{}, err
+		}
+	}
+	return decodePeriod(raw)
+}
+
+// backfillPool sets the unallotted pool of a period written before
+// allotments existed. Nothing was allotted then, so the pool is what
+// remains; copying remaining in one conditional update keeps it exact
+// whatever ran meanwhile.
+func (s *Store) backfillPool(ctx context.Context, stream string, year int) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(s.table),
+		Key:                      key(periodPK(stream, year), skMain),
+		UpdateExpression:         aws.String("SET #pool = #rem"),
+		ConditionExpression:      aws.String("attribute_exists(pk) AND attribute_not_exists(#pool)"),
+		ExpressionAttributeNames: map[string]string{"#pool": "pool", "#rem": "remaining"},
+	})
+	var ccf *ddb.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return nil // someone else did it
+	}
+	return classify(err)
 }
 
 func decodePeriod(raw map[string]ddb.AttributeValue) (quota.Period, error) {
@@ -147,6 +203,8 @@ func decodePeriod(raw map[string]ddb.AttributeValue) (quota.Period, error) {
 	}
 	p := quota.Period{Partners: map[string]quota.PartnerCount{}}
 	p.Stream, _ = m["stream"].(string)
+	p.Closed, _ = m["closed"].(bool)
+	pool, hasPool := m["pool"].(float64)
 	for k, v := range m {
 		f, ok := v.(float64)
 		if !ok {
@@ -176,41 +234,77 @@ func decodePeriod(raw map[string]ddb.AttributeValue) (quota.Period, error) {
 			c := p.Partners[k[len("arrived#"):]]
 			c.Arrived = n
 			p.Partners[k[len("arrived#"):]] = c
+		case strings.HasPrefix(k, "allot#"):
+			if n == noAllotment {
+				continue
+			}
+			if p.Allotments == nil {
+				p.Allotments = map[string]int{}
+			}
+			p.Allotments[k[len("allot#"):]] = n
+		case strings.HasPrefix(k, "left#"):
+			if p.Left == nil {
+				p.Left = map[string]int{}
+			}
+			p.Left[k[len("left#"):]] = n
 		}
+	}
+	for id := range p.Left {
+		if _, ok := p.Allotments[id]; !ok {
+			delete(p.Left, id)
+		}
+	}
+	if len(p.Left) == 0 {
+		p.Left = nil
+	}
+	p.Pool = int(pool)
+	if !hasPool {
+		// Written before allotments existed: nothing is allotted, so the
+		// pool is what remains (periodToChange writes it).
+		p.Pool = p.Remaining
 	}
 	return p, nil
 }
 
 // periodEvent is an audit entry of a period (capacity changes).
 type periodEventItem struct {
-	PK        string `dynamodbav:"pk"`
-	SK        string `dynamodbav:"sk"`
-	At        string `dynamodbav:"at"`
-	Action    string `dynamodbav:"action"`
-	From      int    `dynamodbav:"from_capacity"`
-	To        int    `dynamodbav:"to_capacity"`
+	PK     string `dynamodbav:"pk"`
+	SK     string `dynamodbav:"sk"`
+	At     string `dynamodbav:"at"`
+	Action string `dynamodbav:"action"`
+	From   int    `dynamodbav:"from_capacity"`
+	To     int    `dynamodbav:"to_capacity"`
+	// CarryTo is a closure's target period.
+	CarryTo   int    `dynamodbav:"carry_over_to,omitempty"`
 	ActorRole string `dynamodbav:"actor_role"`
 	Actor     string `dynamodbav:"actor"`
+	// Allotments are the partners' allotments once the change is made,
+	// as "partner=persons" pairs.
+	Allotments []string `dynamodbav:"allotments,omitempty"`
 }
 
-// CapacityChange is an admin's request to set a period's capacity.
+// CapacityChange is an admin's request to set a period's capacity and,
+// when Allotments is not nil, to replace its partners' allotments (an empty
+// map removes them; nil keeps them).
 type CapacityChange struct {
-	Stream    string
-	Year      int
-	Capacity  int
-	ActorRole string
-	Actor     string
-	Nonce     string
+	Stream     string
+	Year       int
+	Capacity   int
+	Allotments map[string]int
+	ActorRole  string
+	Actor      string
+	Nonce      string
 }
 
-// SetCapacity creates a period or changes its capacity, never below what is
-// committed (reserved + arrived). The change, its audit entry and the
-// idempotency record are one transaction, conditional on the capacity read,
-// so two admins racing cannot undo each other silently: the loser re-reads.
+// SetCapacity creates a period or changes its capacity and allotments,
+// never below what is committed (quota.CheckPlan). Every derived counter
+// (remaining, pool, left#<partner>) is written whole from the period read,
+// on condition that its version is unchanged, so the change, its audit
+// entry and the idempotency record are one transaction and two admins
+// racing cannot undo each other silently: the loser re-reads.
 //
-// The period that will be committed is known before the write (every change
-// to a period bumps its version, and the write is conditional on it), so
-// record builds the idempotency record, response included, from it.
+// The period that will be committed is known before the write, so record
+// builds the idempotency record, response included, from it.
 func (s *Store) SetCapacity(ctx context.Context, c CapacityChange, record func(quota.Period) (Idem, error), now time.Time) (quota.Period, *Replay, error) {
 	for attempt := 0; attempt < 5; attempt++ {
 		cur, err := s.GetPeriod(ctx, c.Stream, c.Year)
@@ -218,44 +312,22 @@ func (s *Store) SetCapacity(ctx context.Context, c CapacityChange, record func(q
 		if err != nil && problem.KindOf(err) != problem.NotFound {
 			return quota.Period{}, nil, err
 		}
-		var write ddb.TransactWriteItem
-		next := cur
-		next.Capacity, next.Remaining = c.Capacity, cur.Remaining+c.Capacity-cur.Capacity
-		next.Version = cur.Version + 1
 		if !exists {
-			next = quota.Period{Stream: c.Stream, Year: c.Year, Capacity: c.Capacity, Remaining: c.Capacity, Version: 1, Partners: map[string]quota.PartnerCount{}}
-			item := map[string]ddb.AttributeValue{
-				"pk": str(periodPK(c.Stream, c.Year)), "sk": str(skMain),
-				"stream": str(c.Stream), "period": num(c.Year), "capacity": num(c.Capacity),
-				"reserved": num(0), "arrived": num(0), "remaining": num(c.Capacity),
-				"waitlisted_persons": num(0), "version": num(1),
-				// Listed on gsi1 under PERIODS (see reporting.go).
-				"gsi1pk": str(periodsGSI), "gsi1sk": str(periodGSISK(c.Stream, c.Year)),
-			}
-			write = ddb.TransactWriteItem{Put: &ddb.Put{
-				TableName: aws.String(s.table), Item: item,
-				ConditionExpression: aws.String("attribute_not_exists(pk)"),
-			}}
-		} else {
-			if err := quota.CheckCapacity(cur, c.Capacity); err != nil {
-				return quota.Period{}, nil, err
-			}
-			delta := c.Capacity - cur.Capacity
-			write = ddb.TransactWriteItem{Update: &ddb.Update{
-				TableName:                aws.String(s.table),
-				Key:                      key(periodPK(c.Stream, c.Year), skMain),
-				UpdateExpression:         aws.String("SET #cap = :new, remaining = remaining + :delta, version = version + :one"),
-				ConditionExpression:      aws.String("version = :v AND remaining >= :min"),
-				ExpressionAttributeNames: map[string]string{"#cap": "capacity"},
-				ExpressionAttributeValues: map[string]ddb.AttributeValue{
-					":new": num(c.Capacity), ":delta": num(delta), ":one": num(1),
-					":v": num(cur.Version), ":min": num(max(0, -delta)),
-				},
-			}}
+			cur = quota.Period{Stream: c.Stream, Year: c.Year, Partners: map[string]quota.PartnerCount{}}
 		}
+		allotments := c.Allotments
+		if allotments == nil {
+			allotments = cur.Allotments
+		}
+		if err := quota.CheckPlan(cur, c.Capacity, allotments); err != nil {
+			return quota.Period{}, nil, err
+		}
+		next := quota.Plan(cur, c.Capacity, allotments)
+		write := s.planWrite(cur, next, exists)
 		ev, err := attributevalue.MarshalMap(periodEventItem{
 			PK: periodPK(c.Stream, c.Year), SK: eventSK("EV#", now, c.Nonce), At: now.UTC().Format(time.RFC3339Nano),
 			Action: "capacity-set", From: cur.Capacity, To: c.Capacity, ActorRole: c.ActorRole, Actor: c.Actor,
+			Allotments: allotmentPairs(next.Allotments),
 		})
 		if err != nil {
 			return quota.Period{}, nil, problem.Wrap(problem.Internal, err)
@@ -285,6 +357,68 @@ func (s *Store) SetCapacity(ctx context.Context, c CapacityChange, record func(q
 		// The period changed between read and write: read again.
 	}
 	return quota.Period{}, nil, &problem.Error{Kind: problem.Unavailable, RetryAfter: 1, Cause: fmt.Errorf("capacity change kept conflicting")}
+}
+
+// planWrite is the period item's write for a plan: a Put of a new period,
+// else an Update of capacity and every derived counter, conditional on the
+// version read; the allotments of partners no longer allotted are set to
+// noAllotment.
+func (s *Store) planWrite(cur, next quota.Period, exists bool) ddb.TransactWriteItem {
+	if !exists {
+		item := map[string]ddb.AttributeValue{
+			"pk": str(periodPK(next.Stream, next.Year)), "sk": str(skMain),
+			"stream": str(next.Stream), "period": num(next.Year), "capacity": num(next.Capacity),
+			"reserved": num(0), "arrived": num(0), "remaining": num(next.Remaining), "pool": num(next.Pool),
+			"waitlisted_persons": num(0), "version": num(next.Version),
+			// Listed on gsi1 under PERIODS (see reporting.go).
+			"gsi1pk": str(periodsGSI), "gsi1sk": str(periodGSISK(next.Stream, next.Year)),
+		}
+		for id, a := range next.Allotments {
+			item[allotAttr(id)], item[leftAttr(id)] = num(a), num(next.Left[id])
+		}
+		return ddb.TransactWriteItem{Put: &ddb.Put{
+			TableName: aws.String(s.table), Item: item,
+			ConditionExpression: aws.String("attribute_not_exists(pk)"),
+		}}
+	}
+	names := map[string]string{"#cap": "capacity", "#rem": "remaining", "#pool": "pool", "#ver": "version"}
+	values := map[string]ddb.AttributeValue{
+		":new": num(next.Capacity), ":rem": num(next.Remaining), ":pool": num(next.Pool),
+		":nv": num(next.Version), ":v": num(cur.Version),
+	}
+	set := "SET #cap = :new, #rem = :rem, #pool = :pool, #ver = :nv"
+	for i, id := range quota.PartnerIDs(next.Allotments) {
+		n := strconv.Itoa(i)
+		names["#a"+n], names["#l"+n] = allotAttr(id), leftAttr(id)
+		values[":a"+n], values[":l"+n] = num(next.Allotments[id]), num(next.Left[id])
+		set += ", #a" + n + " = :a" + n + ", #l" + n + " = :l" + n
+	}
+	for i, id := range quota.PartnerIDs(cur.Allotments) {
+		if _, ok := next.Allotments[id]; ok {
+			continue
+		}
+		n := strconv.Itoa(i)
+		names["#ra"+n], names["#rl"+n] = allotAttr(id), leftAttr(id)
+		values[":none"], values[":zero"] = num(noAllotment), num(0)
+		set += ", #ra" + n + " = :none, #rl" + n + " = :zero"
+	}
+	expr := set
+	return ddb.TransactWriteItem{Update: &ddb.Update{
+		TableName:                 aws.String(s.table),
+		Key:                       key(periodPK(next.Stream, next.Year), skMain),
+		UpdateExpression:          aws.String(expr),
+		ConditionExpression:       aws.String("#ver = :v"),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+	}}
+}
+
+func allotmentPairs(m map[string]int) []string {
+	var out []string
+	for _, id := range quota.PartnerIDs(m) {
+		out = append(out, id+"="+strconv.Itoa(m[id]))
+	}
+	return out
 }
 
 // CapacityEvent is one audited capacity change.
@@ -319,5 +453,3 @@ func (s *Store) CapacityHistory(ctx context.Context, stream string, year int) ([
 	sort.Slice(evs, func(i, j int) bool { return evs[i].At.Before(evs[j].At) })
 	return evs, nil
 }
-
-var _ = referral.Submitted

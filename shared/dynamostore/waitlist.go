@@ -107,36 +107,37 @@ func (s *Store) Waitlist(ctx context.Context, stream string, year int) ([]quota.
 const maxPromoteRounds = 20
 
 // Promote allocates the waitlisted referrals of a period that fit, in the
-// waitlist order, skipping (not stopping at) those that do not fit
-// (quota.Promotable). Each allocation is one transaction: the period
-// (remaining ≥ persons) first, then the referral (still waitlisted, same
+// waitlist order, skipping (not stopping at) those that do not fit the
+// stream or their partner's limit (quota.Promotable). Each allocation is
+// quota.Decide's change for that referral, written as one transaction: the
+// period (its conditions) first, then the referral (still waitlisted, same
 // persons and period), the waitlist entry's removal and the audit event.
 // A conflict re-reads the period and the list. It returns how many
 // referrals it allocated.
 func (s *Store) Promote(ctx context.Context, stream string, year int, now func() time.Time) (int, error) {
 	promoted := 0
 	for round := 0; round < maxPromoteRounds; round++ {
-		p, err := s.GetPeriod(ctx, stream, year)
+		p, err := s.periodToChange(ctx, stream, year)
 		if problem.KindOf(err) == problem.NotFound {
 			return promoted, nil
 		}
 		if err != nil {
 			return promoted, err
 		}
-		if p.Remaining <= 0 || p.WaitlistedPersons <= 0 {
+		if p.Closed || p.Remaining <= 0 || p.WaitlistedPersons <= 0 {
 			return promoted, nil
 		}
 		q, err := s.Waitlist(ctx, stream, year)
 		if err != nil {
 			return promoted, err
 		}
-		picks := quota.Promotable(p.Remaining, q)
+		picks := quota.Promotable(p, q)
 		if len(picks) == 0 {
 			return promoted, nil
 		}
 		conflict := false
 		for _, w := range picks {
-			ok, err := s.promoteOne(ctx, stream, year, w, now())
+			d, ok, err := s.promoteOne(ctx, stream, year, p, w, now())
 			if err != nil {
 				return promoted, err
 			}
@@ -144,6 +145,7 @@ func (s *Store) Promote(ctx context.Context, stream string, year int, now func()
 				conflict = true
 				break
 			}
+			p = p.After(w.Partner, d.Delta)
 			promoted++
 		}
 		if !conflict {
@@ -153,42 +155,52 @@ func (s *Store) Promote(ctx context.Context, stream string, year int, now func()
 	return promoted, &problem.Error{Kind: problem.Unavailable, RetryAfter: 1, Cause: fmt.Errorf("waitlist kept changing")}
 }
 
-// promoteOne allocates one waitlisted referral; ok is false when a
-// condition failed (someone else changed the period or the referral).
-func (s *Store) promoteOne(ctx context.Context, stream string, year int, w quota.Waiting, now time.Time) (bool, error) {
+// promoteOne allocates one waitlisted referral, as decided from p; ok is
+// false when a condition failed (someone else changed the period or the
+// referral).
+func (s *Store) promoteOne(ctx context.Context, stream string, year int, p quota.Period, w quota.Waiting, now time.Time) (quota.Decision, bool, error) {
+	subject := quota.Subject{ID: w.ID, Partner: w.Partner, Status: referral.Waitlisted, Persons: w.Persons, Period: year, Urgency: w.Urgency}
+	d, err := quota.Decide(subject, &p, quota.Move{To: referral.Allocated})
+	if err != nil || d.Unchanged {
+		// Promotable picked it from the same period: it fits.
+		return d, false, err
+	}
 	r := referral.Referral{ID: w.ID, Partner: w.Partner, Status: referral.Waitlisted, Persons: w.Persons, Period: year, CreatedAt: w.Created}
 	r.Stream, r.Urgency = stream, w.Urgency
-	d := quota.Change(referral.Waitlisted, w.Persons, referral.Allocated, w.Persons)
 	ev, err := eventPut(s.table, refPK(w.ID), eventSK("EV#", now, nonce()), referral.Event{
-		At: now, Action: referral.ActionAllocated, FromStatus: referral.Waitlisted, ToStatus: referral.Allocated,
-		PersonsDelta: d.Taken(), ActorRole: SystemRole, Actor: "waitlist",
+		At: now, Action: referral.ActionAllocated, FromStatus: referral.Waitlisted, ToStatus: d.To,
+		PersonsDelta: d.Delta.Taken(), ActorRole: SystemRole, Actor: "waitlist",
 	})
 	if err != nil {
-		return false, problem.Wrap(problem.Internal, err)
+		return d, false, problem.Wrap(problem.Internal, err)
+	}
+	wait, err := s.waitItems(r, r, d.Wait)
+	if err != nil {
+		return d, false, problem.Wrap(problem.Internal, err)
 	}
 	items := []ddb.TransactWriteItem{
-		s.periodUpdate(stream, year, w.Partner, d, 0),
+		s.periodUpdate(stream, year, w.Partner, d.Delta, d.Condition),
 		{Update: &ddb.Update{
 			TableName:           aws.String(s.table),
 			Key:                 key(refPK(w.ID), skMain),
-			UpdateExpression:    aws.String("SET #st = :to, #ver = #ver + :one, #upd = :now"),
+			UpdateExpression:    aws.String("SET #st = :to, #ver = #ver + :one, #upd = :now, #wr = :nowait"),
 			ConditionExpression: aws.String("#st = :from AND #pers = :n AND #per = :y"),
 			ExpressionAttributeNames: map[string]string{
-				"#st": "status", "#ver": "version", "#upd": "updated_at", "#pers": "persons", "#per": "period",
+				"#st": "status", "#ver": "version", "#upd": "updated_at", "#pers": "persons", "#per": "period", "#wr": "waitlist_reason",
 			},
 			ExpressionAttributeValues: map[string]ddb.AttributeValue{
-				":to": str(string(referral.Allocated)), ":from": str(string(referral.Waitlisted)), ":one": num(1),
+				":to": str(string(d.To)), ":from": str(string(referral.Waitlisted)), ":one": num(1),
 				":now": str(now.UTC().Format(time.RFC3339Nano)), ":n": num(w.Persons), ":y": num(year),
+				":nowait": str(""),
 			},
 		}},
-		s.waitDelete(r),
-		ev,
 	}
+	items = append(append(items, wait...), ev)
 	_, reasons, err := s.transact(ctx, nil, now, items)
 	if err != nil {
-		return false, err
+		return d, false, err
 	}
-	return reasons == nil, nil
+	return d, reasons == nil, nil
 }
 
 // SystemRole is the actor role of changes Haven makes by itself (waitlist

@@ -3,7 +3,6 @@ package jobs
 import (
 	"bytes"
 	"context"
-	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,8 +13,6 @@ import (
 	"strconv"
 	"sync"
 	"time"
-	// The report and export dates are Toronto's; Lambda's OS image may lack
-	// the zone database, so the binary carries it.
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
@@ -30,24 +27,11 @@ import (
 
 // ScheduleZone is the zone of the schedules (template.yaml) and of the dates
 // in report and export keys.
-const ScheduleZone = "America/Toronto"
+const ScheduleZone = quota.Zone
 
-// torontoTZ is the zone's TZif data from Go's own zoneinfo (GOROOT
-// lib/time/zoneinfo.zip), so the jobs do not depend on the image having
-// /usr/share/zoneinfo and do not embed every zone (time/tzdata, ~450 kB).
-//
-//go:embed zoneinfo/America_Toronto
-var torontoTZ []byte
-
-// scheduleLocation is the zone of the schedules: the system's copy when it
-// has one (kept up to date by the OS), else the embedded one. It is loaded
-// once per process, not on every invocation.
-var scheduleLocation = sync.OnceValues(func() (*time.Location, error) {
-	if loc, err := time.LoadLocation(ScheduleZone); err == nil {
-		return loc, nil
-	}
-	return time.LoadLocationFromTZData(ScheduleZone, torontoTZ)
-})
+// scheduleLocation is the zone of the schedules: quota's, the one zone
+// Haven reckons years and dates in.
+func scheduleLocation() (*time.Location, error) { return quota.Location(), nil }
 
 // progressEvery is how many referrals pass between two progress log lines.
 const progressEvery = 10_000
@@ -314,6 +298,12 @@ func (d *job) dailyReport(ctx context.Context, _ scheduledEvent) (ReportResult, 
 		}
 		if b := builders[pk{r.Stream, year}]; b != nil {
 			b.Add(r)
+		}
+		// The admissions view counts an arrival in its arrival year's report.
+		if day, ok := report.ArrivalDay(r, loc); ok {
+			if b := builders[pk{r.Stream, day.Year()}]; b != nil {
+				b.Admit(r)
+			}
 		}
 		res.Scanned++
 		if res.Scanned%progressEvery == 0 {

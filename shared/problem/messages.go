@@ -95,6 +95,8 @@ var titles = map[Kind]text{
 	DuplicateReferral:      {"Referral already exists", "Ce signalement existe déjà"},
 	RequestInProgress:      {"Request still in progress", "Demande en cours de traitement"},
 	CapacityBelowCommitted: {"Capacity below spaces already committed", "Capacité inférieure aux places déjà engagées"},
+	PeriodClosed:           {"This period is closed", "Cette période est close"},
+	WaitlistNotEmpty:       {"Referrals are still waiting", "Des signalements sont encore en attente"},
 	PayloadTooLarge:        {"Request too large", "Requête trop volumineuse"},
 	UnsupportedMediaType:   {"Unsupported content type", "Type de contenu non pris en charge"},
 	IdempotencyKeyReused:   {"Idempotency key reused", "Clé d’idempotence réutilisée"},
@@ -112,7 +114,9 @@ var details = map[Kind]text{
 	QuotaExhausted:         {"The period does not have enough remaining spaces. Nothing was changed.", "La période n’a pas assez de places restantes. Rien n’a été modifié."},
 	DuplicateReferral:      {"This partner reference is already used by another referral.", "Cette référence partenaire est déjà utilisée par un autre signalement."},
 	RequestInProgress:      {"A request with this idempotency key is still running. Retry shortly.", "Une requête avec cette clé d’idempotence est encore en cours. Réessayez dans un instant."},
-	CapacityBelowCommitted: {"Capacity cannot be lower than the spaces reserved and arrived. Nothing was changed.", "La capacité ne peut pas être inférieure aux places réservées et arrivées. Rien n’a été modifié."},
+	CapacityBelowCommitted: {"Capacity, or a partner’s allotment, cannot be lower than the spaces reserved and arrived in it. Nothing was changed.", "La capacité, ou l’allocation d’un partenaire, ne peut pas être inférieure aux places réservées et arrivées qu’elle compte. Rien n’a été modifié."},
+	WaitlistNotEmpty:       {"The period still has a waitlist: give carry_over_to, an open period to move it to. Nothing was changed.", "La période a encore une liste d’attente : indiquez carry_over_to, une période ouverte où la déplacer. Rien n’a été modifié."},
+	PeriodClosed:           {"The period is closed: no spaces can be taken in it. Use the next open period. Nothing was changed.", "La période est close : aucune place ne peut y être prise. Utilisez la prochaine période ouverte. Rien n’a été modifié."},
 	PayloadTooLarge:        {"The request body is larger than 64 KiB.", "Le corps de la requête dépasse 64 Kio."},
 	UnsupportedMediaType:   {"Send application/json or application/x-www-form-urlencoded.", "Envoyez application/json ou application/x-www-form-urlencoded."},
 	IdempotencyKeyReused:   {"This idempotency key was used with a different request body.", "Cette clé d’idempotence a été utilisée avec un autre corps de requête."},
@@ -143,29 +147,33 @@ const (
 	CodeInvalidPhone      = "invalid-phone"
 	CodeUnknownStream     = "unknown-stream"
 	CodeStreamClosed      = "stream-closed"
+	// CodeAllotmentsOverCapacity: the partners' allotments add up to more
+	// than the period's capacity.
+	CodeAllotmentsOverCapacity = "allotments-over-capacity"
 )
 
 var fieldMessages = map[string]text{
-	CodeRequired:          {"This field is required.", "Ce champ est obligatoire."},
-	CodeTooLong:           {"This value is too long.", "Cette valeur est trop longue."},
-	CodeTooShort:          {"This value is too short.", "Cette valeur est trop courte."},
-	CodeInvalidCharacters: {"Use only letters, spaces, apostrophes, hyphens and full stops.", "Utilisez uniquement des lettres, des espaces, des apostrophes, des traits d’union et des points."},
-	CodeInvalidDate:       {"Enter a real date as YYYY-MM-DD.", "Saisissez une date réelle au format AAAA-MM-JJ."},
-	CodeFutureDate:        {"This date cannot be in the future.", "Cette date ne peut pas être dans le futur."},
-	CodeTooOld:            {"This date cannot be before 1900.", "Cette date ne peut pas être antérieure à 1900."},
-	CodeInvalidCountry:    {"Enter a three-letter ISO 3166-1 country code, such as THA.", "Saisissez un code de pays ISO 3166-1 à trois lettres, par exemple THA."},
-	CodeNotAllowed:        {"This value is not one of the allowed choices.", "Cette valeur ne fait pas partie des choix permis."},
-	CodeUnknownField:      {"This field is not part of the request.", "Ce champ ne fait pas partie de la requête."},
-	CodeMustBeTrue:        {"Consent must be given before a referral can be made.", "Le consentement doit être donné avant de pouvoir faire un signalement."},
-	CodeTooMany:           {"There are too many entries.", "Il y a trop d’entrées."},
-	CodeWrongType:         {"This value has the wrong type.", "Cette valeur n’est pas du bon type."},
-	CodeMalformed:         {"This value could not be read. Check its format.", "Cette valeur n’a pas pu être lue. Vérifiez son format."},
-	CodeOutOfRange:        {"This value is out of range.", "Cette valeur est hors limites."},
-	CodeDuplicate:         {"This value is repeated.", "Cette valeur est répétée."},
-	CodeInvalidEmail:      {"Enter an email address such as name@example.org.", "Saisissez une adresse courriel comme nom@exemple.org."},
-	CodeInvalidPhone:      {"Enter a phone number in international format, such as +66 2 123 4567.", "Saisissez un numéro de téléphone au format international, par exemple +66 2 123 4567."},
-	CodeUnknownStream:     {"There is no such pathway.", "Ce volet n’existe pas."},
-	CodeStreamClosed:      {"This pathway is not taking referrals.", "Ce volet n’accepte pas de signalements."},
+	CodeRequired:               {"This field is required.", "Ce champ est obligatoire."},
+	CodeTooLong:                {"This value is too long.", "Cette valeur est trop longue."},
+	CodeTooShort:               {"This value is too short.", "Cette valeur est trop courte."},
+	CodeInvalidCharacters:      {"Use only letters, spaces, apostrophes, hyphens and full stops.", "Utilisez uniquement des lettres, des espaces, des apostrophes, des traits d’union et des points."},
+	CodeInvalidDate:            {"Enter a real date as YYYY-MM-DD.", "Saisissez une date réelle au format AAAA-MM-JJ."},
+	CodeFutureDate:             {"This date cannot be in the future.", "Cette date ne peut pas être dans le futur."},
+	CodeTooOld:                 {"This date cannot be before 1900.", "Cette date ne peut pas être antérieure à 1900."},
+	CodeInvalidCountry:         {"Enter a three-letter ISO 3166-1 country code, such as THA.", "Saisissez un code de pays ISO 3166-1 à trois lettres, par exemple THA."},
+	CodeNotAllowed:             {"This value is not one of the allowed choices.", "Cette valeur ne fait pas partie des choix permis."},
+	CodeUnknownField:           {"This field is not part of the request.", "Ce champ ne fait pas partie de la requête."},
+	CodeMustBeTrue:             {"Consent must be given before a referral can be made.", "Le consentement doit être donné avant de pouvoir faire un signalement."},
+	CodeTooMany:                {"There are too many entries.", "Il y a trop d’entrées."},
+	CodeWrongType:              {"This value has the wrong type.", "Cette valeur n’est pas du bon type."},
+	CodeMalformed:              {"This value could not be read. Check its format.", "Cette valeur n’a pas pu être lue. Vérifiez son format."},
+	CodeOutOfRange:             {"This value is out of range.", "Cette valeur est hors limites."},
+	CodeDuplicate:              {"This value is repeated.", "Cette valeur est répétée."},
+	CodeInvalidEmail:           {"Enter an email address such as name@example.org.", "Saisissez une adresse courriel comme nom@exemple.org."},
+	CodeInvalidPhone:           {"Enter a phone number in international format, such as +66 2 123 4567.", "Saisissez un numéro de téléphone au format international, par exemple +66 2 123 4567."},
+	CodeUnknownStream:          {"There is no such pathway.", "Ce volet n’existe pas."},
+	CodeStreamClosed:           {"This pathway is not taking referrals.", "Ce volet n’accepte pas de signalements."},
+	CodeAllotmentsOverCapacity: {"The partners’ allotments add up to more than the capacity.", "La somme des allocations des partenaires dépasse la capacité."},
 }
 
 // Title is the short, language-specific title of k.

@@ -19,6 +19,8 @@ const (
 	DuplicateReferral      Kind = "duplicate-referral"
 	RequestInProgress      Kind = "request-in-progress"
 	CapacityBelowCommitted Kind = "capacity-below-committed"
+	PeriodClosed           Kind = "period-closed"
+	WaitlistNotEmpty       Kind = "waitlist-not-empty"
 	PayloadTooLarge        Kind = "payload-too-large"
 	UnsupportedMediaType   Kind = "unsupported-media-type"
 	IdempotencyKeyReused   Kind = "idempotency-key-reused"
@@ -38,6 +40,8 @@ var statuses = map[Kind]int{
 	DuplicateReferral:      http.StatusConflict,
 	RequestInProgress:      http.StatusConflict,
 	CapacityBelowCommitted: http.StatusConflict,
+	PeriodClosed:           http.StatusConflict,
+	WaitlistNotEmpty:       http.StatusConflict,
 	PayloadTooLarge:        http.StatusRequestEntityTooLarge,
 	UnsupportedMediaType:   http.StatusUnsupportedMediaType,
 	IdempotencyKeyReused:   http.StatusUnprocessableEntity,
@@ -49,7 +53,7 @@ var statuses = map[Kind]int{
 // Kinds lists every kind, in the contract's order.
 func Kinds() []Kind {
 	return []Kind{Validation, Unauthenticated, Forbidden, NotFound, InvalidTransition,
-		QuotaExhausted, DuplicateReferral, RequestInProgress, CapacityBelowCommitted,
+		QuotaExhausted, DuplicateReferral, RequestInProgress, CapacityBelowCommitted, PeriodClosed, WaitlistNotEmpty,
 		PayloadTooLarge, UnsupportedMediaType, IdempotencyKeyReused, RateLimited,
 		Internal, Unavailable}
 }

@@ -1,8 +1,36 @@
-// Package quota is the arithmetic of spaces: a stream's period (calendar
-// year) has a capacity in persons, of which some are reserved (allocated or
-// approved referrals) and some arrived; the rest remain. It also orders the
-// waitlist. It does no I/O: the store enforces these rules with conditional
-// writes, and tests recompute them from the referrals.
+// Package quota is Haven's lifecycle rule and the arithmetic of spaces: a
+// stream's period (calendar year in Toronto, YearOf) has a capacity in
+// persons, of which some are reserved (allocated or approved referrals) and
+// some arrived; the rest remain. Partners may have allotments, their own
+// share of the capacity. It also orders the waitlist. It does no I/O: the
+// store enforces these rules with conditional writes, and tests recompute
+// them from the referrals.
+//
+// # Where the allocation rule is
+//
+// Decide (decide.go) is the one place every lifecycle rule lives: given a
+// referral (Subject), its period as read and the move asked (a status, a
+// family size, an urgency), it returns the Decision — new status, counter
+// Delta for the period and the partner, the waitlist operation and reason —
+// and the Condition that must still hold when it is written (stream
+// remaining ≥ need, the partner's allotment or the unallotted pool ≥ need,
+// the period open, or for a waitlisting: still does not fit, for the
+// reason given). The DynamoDB adapter (dynamostore: Move, ChangeFamily,
+// Promote) only reads, calls Decide and translates the Decision into one
+// TransactWriteItems; when a condition fails it reads again and decides
+// again.
+//
+// # Allotments
+//
+// A period's allotments (partner → persons) sum to at most its capacity. A
+// partner with an allotment never holds (reserved + arrived) more than it;
+// partners without one share the Pool, what nobody is allotted. A referral
+// that does not fit waits with reason partner-allotment-full when only its
+// partner's allotment is short, stream-full otherwise (for a partner
+// without an allotment: when the pool is short, even if allotted spaces are
+// free — they are kept for their partners). CheckPlan refuses allotments
+// over capacity (400) and an allotment, pool or capacity below what is held
+// in it (409 capacity-below-committed).
 //
 // # Counters
 //
@@ -12,7 +40,9 @@
 // status counts nowhere. Every change (a transition or a family change) moves
 // the counters by Change(from, to), which is what the store adds to the
 // period item in the same transaction as the referral; its condition
-// `remaining ≥ Need()` keeps remaining = capacity − reserved − arrived ≥ 0.
+// `remaining ≥ Need()` keeps remaining = capacity − reserved − arrived ≥ 0,
+// and the same on the partner's left (allotment − held) or the pool keeps
+// them ≥ 0.
 //
 // # Waitlist fairness: first fit in priority order
 //
@@ -21,8 +51,9 @@
 // family that shrank, a raised capacity), the waitlist is walked in order —
 // emergency, then urgent, then normal; within a rank the oldest referral
 // (creation time) first — and every referral that fits in what remains is
-// allocated; one that does not fit is skipped and keeps its place
-// (Promotable).
+// allocated; one that does not fit — the stream or its partner's limit —
+// is skipped and keeps its place (Promotable). A family held back by its
+// partner's allotment thus never blocks another partner's that fits.
 //
 // Why this rule:
 //
@@ -34,7 +65,7 @@
 //   - Skip, don't block. Strict head-of-line order would let one family of
 //     seven hold every freed space hostage until seven are free at once, while
 //     a defender alone, who fits today, waits. Spaces left idle protect nobody,
-//     and the yearly quota lapses at the end of the year. A skipped family keeps
+//     and the yearly quota lapses when its period closes. A skipped family keeps
 //     its place, so it is first in line for the next release that fits it.
 //   - Known cost: a large family can be passed over repeatedly by smaller
 //     ones behind it. Officers see it on the waitlist (its place and persons)
@@ -47,4 +78,23 @@
 // have been promoted). In the seconds between a release and its promotion a
 // direct allocation can take a freed space first; the sweep never leaves a
 // waitlisted referral that fits behind.
+//
+// # The year boundary
+//
+// A period is a calendar year in Toronto (YearOf is the one rule; defaults,
+// the lapse and the reports use it). A period is open until an admin closes
+// it; then nothing takes spaces in it (Decide answers period-closed) and
+// its quota lapses, while releases, arrivals and decisions of what it holds
+// go on. The closure carries the waitlist over to an open period, in order:
+// Decide's carry-over keeps urgency and referral time, so each referral
+// keeps its place among those already waiting there. An officer may revise
+// a referral's urgency (Move.Urgency); a waiting referral then moves to its
+// new place in the same transaction.
+//
+// # Admissions
+//
+// The period counts quota use: an arrival stays in the period whose spaces
+// it used. Admissions count persons by arrival date (AdmissionYear), as
+// IRCC's levels plans do, so a family allocated in 2026 that arrives on
+// 2027-01-15 is 2026's quota and 2027's admission.
 package quota

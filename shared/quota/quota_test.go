@@ -72,7 +72,7 @@ func TestWaitlistOrderAndPromotion(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var got []string
-		for _, w := range Promotable(tt.remaining, q) {
+		for _, w := range Promotable(Period{Remaining: tt.remaining, Pool: tt.remaining}, q) {
 			got = append(got, w.ID)
 		}
 		if diff := cmp.Diff(tt.want, got); diff != "" {
@@ -89,9 +89,9 @@ func TestCapacityAndRecount(t *testing.T) {
 		{Partner: "front-line-defenders", Status: referral.Waitlisted, Persons: 5},
 		{Partner: "unhcr", Status: referral.Withdrawn, Persons: 9},
 	}
-	p := Recount("hrd", 2026, 10, refs)
+	p := Recount("hrd", 2026, 10, nil, refs)
 	want := Period{Stream: "hrd", Year: 2026, Capacity: 10, Reserved: 7, Arrived: 2, Remaining: 1, WaitlistedPersons: 5,
-		Partners: map[string]PartnerCount{"unhcr": {Reserved: 3, Arrived: 2}, "front-line-defenders": {Reserved: 4}}}
+		Partners: map[string]PartnerCount{"unhcr": {Reserved: 3, Arrived: 2}, "front-line-defenders": {Reserved: 4}}, Pool: 1}
 	if diff := cmp.Diff(want, p); diff != "" {
 		t.Errorf("recount (-want +got):\n%s", diff)
 	}

@@ -80,16 +80,52 @@ func Sort(q []Waiting) {
 }
 
 // Promotable picks, from a waitlist in order, the referrals to allocate now
-// that remaining spaces are free: walking the list in order, each one that
-// still fits is taken, each one that does not is skipped and keeps its place
-// (first fit in priority order; see the package documentation for why).
-func Promotable(remaining int, queue []Waiting) []Waiting {
+// that spaces are free in p: walking the list in order, each one that
+// still fits both the stream and its partner's limit (Decide's rule) is
+// taken, each one that does not is skipped and keeps its place (first fit
+// in priority order; see the package documentation for why). A family held
+// back by its partner's allotment therefore never blocks another partner's.
+func Promotable(p Period, queue []Waiting) []Waiting {
 	var out []Waiting
 	for _, w := range queue {
-		if w.Persons <= remaining {
-			out = append(out, w)
-			remaining -= w.Persons
+		if p.WhyNotFit(w.Partner, w.Persons) != "" {
+			continue
 		}
+		out = append(out, w)
+		p = p.After(w.Partner, Change(referral.Waitlisted, w.Persons, referral.Allocated, w.Persons))
+	}
+	return out
+}
+
+// After is p once partner's change d is written: what the store's period
+// update does to the item. Its partner map is a copy.
+func (p Period) After(partner string, d Delta) Period {
+	p.Partners = clonePartners(p.Partners)
+	c := p.Partners[partner]
+	c.Reserved += d.Reserved
+	c.Arrived += d.Arrived
+	p.Partners[partner] = c
+	p.Reserved += d.Reserved
+	p.Arrived += d.Arrived
+	p.WaitlistedPersons += d.Waitlisted
+	p.Remaining -= d.Taken()
+	if p.HasAllotment(partner) {
+		left := make(map[string]int, len(p.Left))
+		for k, v := range p.Left {
+			left[k] = v
+		}
+		left[partner] -= d.Taken()
+		p.Left = left
+	} else {
+		p.Pool -= d.Taken()
+	}
+	return p
+}
+
+func clonePartners(m map[string]PartnerCount) map[string]PartnerCount {
+	out := make(map[string]PartnerCount, len(m))
+	for k, v := range m {
+		out[k] = v
 	}
 	return out
 }
@@ -101,10 +137,11 @@ type Counted struct {
 	Persons int
 }
 
-// Recount computes a period's counters from its referrals, the way an
-// auditor (or a test) checks the stored ones.
-func Recount(stream string, year, capacity int, refs []Counted) Period {
-	p := Period{Stream: stream, Year: year, Capacity: capacity, Partners: map[string]PartnerCount{}}
+// Recount computes a period's counters from its referrals and its
+// capacity and allotments, the way an auditor (or a test) checks the stored
+// ones.
+func Recount(stream string, year, capacity int, allotments map[string]int, refs []Counted) Period {
+	p := Period{Stream: stream, Year: year, Capacity: capacity, Allotments: allotments, Partners: map[string]PartnerCount{}}
 	for _, r := range refs {
 		h := Holding(r.Status, r.Persons)
 		p.Reserved += h.Reserved
@@ -118,5 +155,12 @@ func Recount(stream string, year, capacity int, refs []Counted) Period {
 		}
 	}
 	p.Remaining = capacity - p.Reserved - p.Arrived
+	p.Pool = capacity - p.Allotted() - p.unallottedHeld()
+	if len(allotments) > 0 {
+		p.Left = map[string]int{}
+		for id, a := range allotments {
+			p.Left[id] = a - p.Partners[id].Held()
+		}
+	}
 	return p
 }

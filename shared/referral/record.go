@@ -14,6 +14,9 @@ type Referral struct {
 	// allocation.
 	Period  int      `json:"period,omitempty"`
 	Reasons []string `json:"reasons,omitempty"`
+	// WaitlistReason says why a waitlisted referral waits (quota's
+	// stream-full or partner-allotment-full).
+	WaitlistReason string `json:"waitlist_reason,omitempty"`
 	// ArrivedOn is the arrival date (YYYY-MM-DD), once arrived.
 	ArrivedOn string    `json:"arrived_on,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
@@ -37,6 +40,11 @@ type Event struct {
 	// Actor is the caller's subject; officers see it in the audit, partners
 	// never do.
 	Actor string `json:"-"`
+	// Previous names, on a creation, the earlier referral whose
+	// partner_reference this one took over once it ended.
+	Previous string `json:"previous_referral,omitempty"`
+	// Reason is an urgency change's reason code (UrgencyReason).
+	Reason string `json:"reason,omitempty"`
 }
 
 // Actions recorded in the audit trail.
@@ -49,5 +57,10 @@ const (
 	ActionArrived    = "arrived"
 	ActionWithdrawn  = "withdrawn"
 	ActionFamily     = "family-changed"
-	ActionRead       = "read"
+	// ActionCarriedOver: the referral's period closed and it went on
+	// waiting, at the same place, in the next one.
+	ActionCarriedOver = "carried-over"
+	// ActionUrgency: an officer revised the urgency.
+	ActionUrgency = "urgency-changed"
+	ActionRead    = "read"
 )

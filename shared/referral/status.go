@@ -44,6 +44,12 @@ func Terminal(s Status) bool {
 	return false
 }
 
+// ReleasesReference reports whether a referral in s gives up its
+// partner_reference, so that the partner may refer the same case again
+// (withdrawn, found ineligible, refused). An arrival keeps it: the case is
+// done, not to be referred again.
+func ReleasesReference(s Status) bool { return s == Withdrawn || s == Ineligible || s == Refused }
+
 // HoldsSpaces reports whether a referral in s counts in its period's reserved
 // spaces; the quota counters must move whenever a transition enters or leaves
 // such a status.

@@ -19,6 +19,7 @@ type words struct {
 	CapacityTitle, PartnerTitle, MonthTitle            string
 	StatusTitle, UrgencyTitle, Figures, Partner, Month string
 	Status, Urgency, Received, ArrivedPersons, Note    string
+	Admitted, AdmittedPersons                          string
 	CapacityDesc, PartnerDesc, MonthDesc, StatusDesc   string
 	UrgencyDesc                                        string
 	ReasonTitle, Reason, NoReasons                     string
@@ -34,6 +35,7 @@ var english = words{
 	CapacityTitle: "Capacity used", PartnerTitle: "Spaces by partner", MonthTitle: "Referrals received and persons arrived by month",
 	StatusTitle: "Persons by status", UrgencyTitle: "Persons by urgency", Figures: "Show the figures",
 	Partner: "Partner", Month: "Month", Status: "Status", Urgency: "Urgency", Received: "Persons referred", ArrivedPersons: "Persons arrived",
+	Admitted: "Admitted this year (by arrival date)", AdmittedPersons: "Persons admitted (any quota year)",
 	Note:         "All figures are persons (a family uses one space per person) unless marked as referrals. Counters come from the period; status, urgency and months are counted from referrals, which are read without any personal data.",
 	CapacityDesc: "Of a capacity of %s persons: %s arrived, %s reserved, %s remaining; %s waitlisted.",
 	PartnerDesc:  "Persons reserved and arrived per partner: %s.",
@@ -59,6 +61,7 @@ var french = words{
 	CapacityTitle: "Utilisation de la capacité", PartnerTitle: "Places par partenaire", MonthTitle: "Recommandations reçues et personnes arrivées par mois",
 	StatusTitle: "Personnes par statut", UrgencyTitle: "Personnes par degré d’urgence", Figures: "Afficher les chiffres",
 	Partner: "Partenaire", Month: "Mois", Status: "Statut", Urgency: "Urgence", Received: "Personnes recommandées", ArrivedPersons: "Personnes arrivées",
+	Admitted: "Admises cette année (par date d’arrivée)", AdmittedPersons: "Personnes admises (toute année de quota)",
 	Note:         "Tous les chiffres sont des personnes (une famille utilise une place par personne), sauf mention « recommandations ». Les compteurs viennent de la période ; statuts, urgences et mois sont comptés à partir des recommandations, lues sans aucune donnée personnelle.",
 	CapacityDesc: "Sur une capacité de %s personnes : %s arrivées, %s réservées, %s restantes ; %s en liste d’attente.",
 	PartnerDesc:  "Personnes réservées et arrivées par partenaire : %s.",
@@ -267,6 +270,7 @@ func newView(w words, s Summary) view {
 	v.Tiles = []tile{
 		{w.Capacity, w.num(c.Capacity)}, {w.Reserved, w.num(c.Reserved)}, {w.Arrived, w.num(c.Arrived)},
 		{w.Remaining, w.num(c.Remaining)}, {w.Waitlisted, w.num(c.WaitlistedPersons)},
+		{w.Admitted, w.num(s.Admissions.Persons)},
 	}
 	v.Capacity = capacityBar(w, w.Code+"-capacity", c)
 
@@ -309,7 +313,7 @@ func newView(w words, s Summary) view {
 
 	v.Month = monthBars(w, w.Code+"-month", s)
 	for i, m := range s.Months {
-		v.MonthRows = append(v.MonthRows, tableRow{w.Months[i] + " " + strconv.Itoa(s.Period), []string{w.num(m.ReceivedReferrals), w.num(m.ReceivedPersons), w.num(m.ArrivedPersons)}})
+		v.MonthRows = append(v.MonthRows, tableRow{w.Months[i] + " " + strconv.Itoa(s.Period), []string{w.num(m.ReceivedReferrals), w.num(m.ReceivedPersons), w.num(m.ArrivedPersons), w.num(m.AdmittedPersons)}})
 	}
 	return v
 }
@@ -415,7 +419,7 @@ func (p *page) lang(v view) {
 	p.t(w.CapacityTitle)
 	p.raw("</h2>\n<figure>", v.Capacity, "</figure>\n")
 	p.figure(w, w.PartnerTitle, v.Partner, []string{w.Partner, w.Reserved, w.Arrived, w.Referrals, w.Persons}, v.PartnerRows)
-	p.figure(w, w.MonthTitle, v.Month, []string{w.Month, w.Referrals, w.Received, w.ArrivedPersons}, v.MonthRows)
+	p.figure(w, w.MonthTitle, v.Month, []string{w.Month, w.Referrals, w.Received, w.ArrivedPersons, w.AdmittedPersons}, v.MonthRows)
 	p.figure(w, w.StatusTitle, v.Status, []string{w.Status, w.Referrals, w.Persons}, v.StatusRows)
 	p.figure(w, w.UrgencyTitle, v.Urgency, []string{w.Urgency, w.Referrals, w.Persons}, v.UrgencyRows)
 	p.reasons(w, v.ReasonRows)

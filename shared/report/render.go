@@ -51,6 +51,11 @@ func CSV(s Summary) ([]byte, error) {
 		rec("month", m.Month, "received_referrals", m.ReceivedReferrals)
 		rec("month", m.Month, "received_persons", m.ReceivedPersons)
 		rec("month", m.Month, "arrived_persons", m.ArrivedPersons)
+		rec("month", m.Month, "admitted_persons", m.AdmittedPersons)
+	}
+	rec("admissions", strconv.Itoa(s.Period), "persons", s.Admissions.Persons)
+	for _, y := range s.Admissions.ByQuotaYear {
+		rec("admissions", strconv.Itoa(s.Period), "quota_year_"+strconv.Itoa(y.Year), y.Persons)
 	}
 	for _, x := range s.Reasons {
 		rec("reason", x.Outcome+"/"+x.Code, "referrals", x.Referrals)

@@ -10,6 +10,14 @@
 // toward the year it holds or waits for; before it has one, toward the year
 // it was received (America/Toronto).
 //
+// Two views of arrivals: the quota-year view (Counters, by_partner, and
+// each month's arrived_persons count the arrivals of referrals that used
+// this period's spaces) and the admissions view (Admissions and each
+// month's admitted_persons count persons by arrival date, as IRCC's levels
+// plans count admissions, whatever quota year they used). A family
+// allocated in 2026 that arrives on 2027-01-15 is in 2026's quota view and
+// in 2027's admissions.
+//
 // The HTML page holds both languages, English first, each in an element with
 // its lang attribute, so one file serves every reader and screen readers
 // switch voice; it needs no network (styles and charts are inline).
@@ -42,6 +50,8 @@ type Summary struct {
 	// Reasons counts the reason codes of the referrals found ineligible,
 	// refused or withdrawn, in shared/reason's order.
 	Reasons []ReasonCount `json:"by_reason"`
+	// Admissions are the persons who arrived in this calendar year.
+	Admissions Admissions `json:"admissions"`
 }
 
 // ReasonCount is the referrals and persons whose outcome (ineligible,
@@ -52,6 +62,19 @@ type ReasonCount struct {
 	Code      string `json:"code"`
 	Referrals int    `json:"referrals"`
 	Persons   int    `json:"persons"`
+}
+
+// Admissions are a calendar year's arrivals by arrival date, split by the
+// quota year whose spaces they used.
+type Admissions struct {
+	Persons     int         `json:"persons"`
+	ByQuotaYear []YearCount `json:"by_quota_year"`
+}
+
+// YearCount is persons under one quota year.
+type YearCount struct {
+	Year    int `json:"year"`
+	Persons int `json:"persons"`
 }
 
 // Counters are the period's own figures, in persons.
@@ -87,6 +110,9 @@ type Month struct {
 	ReceivedReferrals int    `json:"received_referrals"`
 	ReceivedPersons   int    `json:"received_persons"`
 	ArrivedPersons    int    `json:"arrived_persons"`
+	// AdmittedPersons are the persons who arrived this month, whatever
+	// quota year they used (the admissions view).
+	AdmittedPersons int `json:"admitted_persons"`
 }
 
 // Urgencies in the order the waitlist serves them.
@@ -103,6 +129,8 @@ type Builder struct {
 	reasons  map[ReasonCount]ReasonCount // by outcome and code, counts zero
 	received [12]struct{ refs, persons int }
 	arrived  [12]int
+	admitted [12]int
+	byQuota  map[int]int
 }
 
 // NewBuilder starts the summary of period p of a stream named name whose
@@ -113,7 +141,7 @@ func NewBuilder(p quota.Period, name string, partners []string, loc *time.Locati
 			Stream: p.Stream, StreamName: name, Period: p.Year,
 			Counters: Counters{Capacity: p.Capacity, Reserved: p.Reserved, Arrived: p.Arrived, Remaining: p.Remaining, WaitlistedPersons: p.WaitlistedPersons},
 		},
-		loc: loc, partner: map[string]int{}, status: map[string]int{}, urgency: map[string]int{},
+		loc: loc, partner: map[string]int{}, status: map[string]int{}, urgency: map[string]int{}, byQuota: map[int]int{},
 		reasons: map[ReasonCount]ReasonCount{},
 	}
 	add := func(id string) {
@@ -201,17 +229,37 @@ func (b *Builder) Add(r referral.Referral) bool {
 		b.received[c.Month()-1].refs++
 		b.received[c.Month()-1].persons += r.Persons
 	}
-	if r.Status == referral.Arrived {
-		// The recorded arrival date; referrals from before it was recorded
-		// fall back to their last change, which was the arrival.
-		u := r.UpdatedAt.In(b.loc)
-		if d, err := time.Parse("2006-01-02", r.ArrivedOn); err == nil {
-			u = d
-		}
-		if u.Year() == b.s.Period {
-			b.arrived[u.Month()-1] += r.Persons
-		}
+	if u, ok := ArrivalDay(r, b.loc); ok && u.Year() == b.s.Period {
+		b.arrived[u.Month()-1] += r.Persons
 	}
+	return true
+}
+
+// ArrivalDay is the day an arrived referral arrived: its recorded arrival
+// date; referrals from before it was recorded fall back to their last
+// change (in loc), which was the arrival. ok is false when r has not
+// arrived.
+func ArrivalDay(r referral.Referral, loc *time.Location) (day time.Time, ok bool) {
+	if r.Status != referral.Arrived {
+		return time.Time{}, false
+	}
+	if d, err := time.Parse(time.DateOnly, r.ArrivedOn); err == nil {
+		return d, true
+	}
+	return r.UpdatedAt.In(loc), true
+}
+
+// Admit counts r in the admissions view if it arrived in this summary's
+// calendar year (ArrivalDay; quota.AdmissionYear's rule), whatever its
+// quota year, and reports whether it did.
+func (b *Builder) Admit(r referral.Referral) bool {
+	d, ok := ArrivalDay(r, b.loc)
+	if r.Stream != b.s.Stream || !ok || d.Year() != b.s.Period {
+		return false
+	}
+	b.admitted[d.Month()-1] += r.Persons
+	b.byQuota[r.Period] += r.Persons
+	b.s.Admissions.Persons += r.Persons
 	return true
 }
 
@@ -228,8 +276,14 @@ func (b *Builder) Summary(date string, generatedAt time.Time) Summary {
 		s.Months[m] = Month{
 			Month:             time.Date(s.Period, time.Month(m+1), 1, 0, 0, 0, 0, time.UTC).Format("2006-01"),
 			ReceivedReferrals: b.received[m].refs, ReceivedPersons: b.received[m].persons, ArrivedPersons: b.arrived[m],
+			AdmittedPersons: b.admitted[m],
 		}
 	}
+	s.Admissions.ByQuotaYear = []YearCount{}
+	for y, n := range b.byQuota {
+		s.Admissions.ByQuotaYear = append(s.Admissions.ByQuotaYear, YearCount{Year: y, Persons: n})
+	}
+	sort.Slice(s.Admissions.ByQuotaYear, func(i, j int) bool { return s.Admissions.ByQuotaYear[i].Year < s.Admissions.ByQuotaYear[j].Year })
 	return s
 }
 

@@ -33,6 +33,11 @@ func at(s string) time.Time {
 	return t
 }
 
+func arrivedOn(r referral.Referral, day string) referral.Referral {
+	r.ArrivedOn = day
+	return r
+}
+
 func ref(id, partner string, status referral.Status, u referral.Urgency, persons, period int, created, updated string) referral.Referral {
 	r := referral.Referral{ID: id, Partner: partner, Status: status, Persons: persons, Period: period, CreatedAt: at(created), UpdatedAt: at(updated)}
 	r.Stream, r.Urgency = "hrd", u
@@ -67,8 +72,12 @@ func fixture(t testing.TB) Summary {
 		ref("r08", "unhcr", referral.Submitted, referral.Normal, 2, 0, "2026-01-01T03:00:00Z", "2026-01-01T03:00:00Z"),
 		// Another year's period, another stream: not counted.
 		ref("r09", "unhcr", referral.Allocated, referral.Normal, 2, 2027, "2026-11-01T15:00:00Z", "2026-11-02T15:00:00Z"),
+		// 2025's quota, arrived 2026-01-15: in 2025's quota view, and in
+		// 2026's admissions only.
+		arrivedOn(ref("r11", "front-line-defenders", referral.Arrived, referral.Normal, 3, 2025, "2025-06-01T15:00:00Z", "2026-01-15T20:00:00Z"), "2026-01-15"),
 	} {
 		b.Add(r)
+		b.Admit(r)
 	}
 	other := ref("r10", "unhcr", referral.Submitted, referral.Normal, 1, 0, "2026-03-01T15:00:00Z", "2026-03-01T15:00:00Z")
 	other.Stream = "hrd-temporary"
@@ -121,8 +130,11 @@ func TestReportCounts(t *testing.T) {
 		{"status arrived", byKey(s.Statuses)["arrived"], Count{Key: "arrived", Referrals: 2, Persons: 6}},
 		{"status submitted", byKey(s.Statuses)["submitted"], Count{Key: "submitted", Referrals: 1, Persons: 1}},
 		{"urgency emergency", byKey(s.Urgencies)["emergency"], Count{Key: "emergency", Referrals: 1, Persons: 5}},
-		{"june", s.Months[5], Month{Month: "2026-06", ArrivedPersons: 4}},
-		{"january", s.Months[0], Month{Month: "2026-01", ReceivedReferrals: 1, ReceivedPersons: 4}},
+		{"june", s.Months[5], Month{Month: "2026-06", ArrivedPersons: 4, AdmittedPersons: 4}},
+		// r11 used 2025's quota: not arrived in this period's view, admitted
+		// in January 2026 all the same.
+		{"january", s.Months[0], Month{Month: "2026-01", ReceivedReferrals: 1, ReceivedPersons: 4, AdmittedPersons: 3}},
+		{"admissions", s.Admissions, Admissions{Persons: 9, ByQuotaYear: []YearCount{{2025, 3}, {2026, 6}}}},
 		{"partners order", partnerIDs(s), []string{"unhcr", "front-line-defenders", "protectdefenders-eu", "old-partner"}},
 		{"unhcr", s.Partners[0], PartnerLine{Partner: "unhcr", Reserved: 5, Arrived: 6, Referrals: 3, Persons: 11}},
 	}

@@ -177,6 +177,12 @@ func TestWithoutSealerOnRealData(t *testing.T) {
 		t.Errorf("get-period: %+v (%v), want capacity 4, remaining 2", period, err)
 	}
 
+	tested["get-admissions"] = true
+	var admissions struct{ Persons int }
+	if err := json.Unmarshal([]byte(http(plain("get-admissions"), "get-admissions", event("get-admissions"), 200).Body), &admissions); err != nil || admissions.Persons != 0 {
+		t.Errorf("get-admissions: %+v (%v), want nobody arrived", admissions, err)
+	}
+
 	tested["referral-history"] = true
 	hist := event("referral-history")
 	officer := hist.RequestContext.Authorizer.JWT.Claims

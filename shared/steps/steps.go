@@ -18,12 +18,15 @@ var ByDir = map[string]func(*api.Deps) any{
 	"referral-history":  api.ReferralHistory,
 	"get-period":        api.GetPeriod,
 	"put-period":        api.PutPeriod,
+	"close-period":      api.ClosePeriod,
+	"get-admissions":    api.GetAdmissions,
 	"screen-referral":   api.ScreenReferral,
 	"allocate-referral": api.AllocateReferral,
 	"decide-referral":   api.DecideReferral,
 	"record-arrival":    api.RecordArrival,
 	"withdraw-referral": api.WithdrawReferral,
 	"change-family":     api.ChangeFamily,
+	"revise-urgency":    api.ReviseUrgency,
 	"waitlist-sweep":    api.WaitlistSweep,
 	"daily-report":      jobs.DailyReport,
 	"partner-export":    jobs.PartnerExport,
@@ -39,6 +42,7 @@ var ByDir = map[string]func(*api.Deps) any{
 // against this, and the local runner wires each function the same way.
 var WithoutSealer = map[string]bool{
 	"get-period":       true, // reads a period item
+	"get-admissions":   true, // reads the stream and an admissions item
 	"referral-history": true, // reads the referral bare and its events
 	"waitlist-sweep":   true, // periods, waitlist entries, unconditional-key transactions
 	"daily-report":     true, // periods and referrals read bare

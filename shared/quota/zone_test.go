@@ -1,4 +1,4 @@
-package jobs
+package quota
 
 import (
 	"testing"
@@ -8,7 +8,7 @@ import (
 // The embedded zone must be Toronto's: a report dated in UTC would put the
 // evening's arrivals on the wrong day.
 func TestEmbeddedScheduleZone(t *testing.T) {
-	loc, err := time.LoadLocationFromTZData(ScheduleZone, torontoTZ)
+	loc, err := time.LoadLocationFromTZData(Zone, torontoTZ)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,7 +24,7 @@ func TestEmbeddedScheduleZone(t *testing.T) {
 			t.Errorf("%v in Toronto = %s, want %s", tt.utc, got, tt.want)
 		}
 	}
-	if _, err := scheduleLocation(); err != nil {
-		t.Fatal(err)
+	if Location().String() != Zone {
+		t.Errorf("Location() is %s", Location())
 	}
 }
