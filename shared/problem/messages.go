@@ -127,22 +127,25 @@ const (
 	CodeTooLong           = "too-long"
 	CodeTooShort          = "too-short"
 	CodeInvalidCharacters = "invalid-characters"
-	CodeInvalidDate       = "invalid-date"
-	CodeFutureDate        = "future-date"
-	CodeTooOld            = "before-1900"
-	CodeInvalidCountry    = "invalid-country"
-	CodeNotAllowed        = "not-allowed-value"
-	CodeUnknownField      = "unknown-field"
-	CodeMustBeTrue        = "must-be-true"
-	CodeTooMany           = "too-many"
-	CodeWrongType         = "wrong-type"
-	CodeMalformed         = "malformed"
-	CodeOutOfRange        = "out-of-range"
-	CodeDuplicate         = "duplicate-value"
-	CodeInvalidEmail      = "invalid-email"
-	CodeInvalidPhone      = "invalid-phone"
-	CodeUnknownStream     = "unknown-stream"
-	CodeStreamClosed      = "stream-closed"
+	// CodeHiddenCharacters refuses, in every free-text field, characters
+	// that hide or reorder what a person reads (zero-width, bidi controls).
+	CodeHiddenCharacters = "hidden-characters"
+	CodeInvalidDate      = "invalid-date"
+	CodeFutureDate       = "future-date"
+	CodeTooOld           = "before-1900"
+	CodeInvalidCountry   = "invalid-country"
+	CodeNotAllowed       = "not-allowed-value"
+	CodeUnknownField     = "unknown-field"
+	CodeMustBeTrue       = "must-be-true"
+	CodeTooMany          = "too-many"
+	CodeWrongType        = "wrong-type"
+	CodeMalformed        = "malformed"
+	CodeOutOfRange       = "out-of-range"
+	CodeDuplicate        = "duplicate-value"
+	CodeInvalidEmail     = "invalid-email"
+	CodeInvalidPhone     = "invalid-phone"
+	CodeUnknownStream    = "unknown-stream"
+	CodeStreamClosed     = "stream-closed"
 )
 
 var fieldMessages = map[string]text{
@@ -150,6 +153,7 @@ var fieldMessages = map[string]text{
 	CodeTooLong:           {"This value is too long.", "Cette valeur est trop longue."},
 	CodeTooShort:          {"This value is too short.", "Cette valeur est trop courte."},
 	CodeInvalidCharacters: {"Use only letters, spaces, apostrophes, hyphens and full stops.", "Utilisez uniquement des lettres, des espaces, des apostrophes, des traits d’union et des points."},
+	CodeHiddenCharacters:  {"Remove invisible or direction-changing characters, such as zero-width spaces or right-to-left marks, which can hide what the text says.", "Supprimez les caractères invisibles ou qui changent le sens d’écriture, comme les espaces sans chasse ou les marques de droite à gauche, qui peuvent masquer ce que dit le texte."},
 	CodeInvalidDate:       {"Enter a real date as YYYY-MM-DD.", "Saisissez une date réelle au format AAAA-MM-JJ."},
 	CodeFutureDate:        {"This date cannot be in the future.", "Cette date ne peut pas être dans le futur."},
 	CodeTooOld:            {"This date cannot be before 1900.", "Cette date ne peut pas être antérieure à 1900."},
