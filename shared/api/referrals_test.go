@@ -402,6 +402,21 @@ func TestPossibleDuplicatesAcrossPartners(t *testing.T) {
 	}
 }
 
+// TestPossibleDuplicateWithConfusableLetter: a Cyrillic М (U+041C) typed
+// for a Latin M in a family name still flags the first referral.
+func TestPossibleDuplicateWithConfusableLetter(t *testing.T) {
+	h := newHarness(t, testenv.Options{})
+	principal := func(family string) map[string]any {
+		return map[string]any{"given_name": "Anna", "family_name": family, "date_of_birth": "1985-03-14", "sex": "F", "nationality": "RUS"}
+	}
+	a := decode(t, h.create(withField(t, referralBody(t), "principal", principal("Mironova")), "unhcr", ""))["id"].(string)
+	b := decode(t, h.create(withField(t, referralBody(t), "principal", principal("\u041cironova")), "front-line-defenders", ""))["id"].(string)
+	officer := h.do("get-referral", req{method: "GET", route: "GET /referrals/{id}", path: "/referrals/" + b, params: map[string]string{"id": b}, role: "officer"})
+	if diff := cmp.Diff([]any{a}, decode(t, officer)["possible_duplicates"]); diff != "" {
+		t.Errorf("officer's possible_duplicates (-want +got):\n%s", diff)
+	}
+}
+
 func TestFrenchProblems(t *testing.T) {
 	h := newHarness(t, testenv.Options{})
 	resp := h.do("create-referral", req{method: "POST", route: "POST /referrals", path: "/referrals", body: withField(t, referralBody(t), "consent", map[string]any{"given": false, "date": "2026-11-01"}), role: "partner", partner: "unhcr",
