@@ -7,5 +7,11 @@
 // clients carry its IAM policy from the template (infra/iam): a call its role
 // could not make in AWS fails here with AWS's AccessDenied error.
 //
-//	go run ./infra/local [-addr 127.0.0.1:3000] [-data .haven]
+// It hands any role's token to whoever asks, so it stays closed to all but
+// this machine: it listens on loopback unless -listen-anywhere is given (and
+// then warns), its own endpoints (/_local/*) answer only a loopback Host
+// header (DNS rebinding) and an application/json body (cross-site forms),
+// and its local secrets come from crypto/rand.
+//
+//	go run ./infra/local [-addr 127.0.0.1:3000] [-data .haven] [-listen-anywhere]
 package main
