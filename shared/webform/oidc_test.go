@@ -614,3 +614,19 @@ func TestOIDCDiscoveryIssuer(t *testing.T) {
 		t.Fatalf("= %d", resp.StatusCode)
 	}
 }
+
+// TestFormPagesHSTS: the form's pages carry HSTS off loopback, not on it.
+func TestFormPagesHSTS(t *testing.T) {
+	h := newOIDCHarness(t, newFakeProvider(t))
+	for host, want := range map[string]string{
+		"forms.example.org": "max-age=63072000; includeSubDomains",
+		"127.0.0.1:3000":    "",
+		"localhost:3000":    "",
+	} {
+		for _, path := range []string{"/", SignInPath} {
+			if got := h.get(t, host, path, nil).Headers["Strict-Transport-Security"]; got != want {
+				t.Errorf("%s%s: Strict-Transport-Security = %q, want %q", host, path, got, want)
+			}
+		}
+	}
+}
