@@ -127,7 +127,7 @@ func (v *validator) reference(path, s string) {
 		v.add(path, problem.CodeRequired)
 	case !utf8.ValidString(s):
 		v.add(path, problem.CodeInvalidCharacters)
-	case strings.IndexFunc(s, hidden) >= 0:
+	case strings.IndexFunc(s, Hidden) >= 0:
 		v.add(path, problem.CodeHiddenCharacters)
 	case strings.IndexFunc(s, unicode.IsControl) >= 0:
 		v.add(path, problem.CodeInvalidCharacters)
@@ -136,12 +136,14 @@ func (v *validator) reference(path, s string) {
 	}
 }
 
-// hidden reports the characters no free-text field accepts: format
+// Hidden reports the characters no free-text field accepts: format
 // characters (zero-width spaces and joiners, bidi overrides, embeddings and
 // isolates, soft hyphen) and line or paragraph separators. They hide or
 // reorder what a person reads (a summary shown backwards, a reference that
-// looks like another), and no one types them on purpose.
-func hidden(r rune) bool { return unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) }
+// looks like another), and no one types them on purpose. Any other
+// free-text field (in any package) refuses them with this rule and
+// problem.CodeHiddenCharacters.
+func Hidden(r rune) bool { return unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) }
 
 func (v *validator) enum(path, s string, required bool, allowed map[string]bool) {
 	switch {
@@ -284,7 +286,7 @@ func (v *validator) profile(p Profile) {
 	switch {
 	case !utf8.ValidString(p.Summary):
 		v.add(path+".summary", problem.CodeInvalidCharacters)
-	case strings.IndexFunc(p.Summary, hidden) >= 0:
+	case strings.IndexFunc(p.Summary, Hidden) >= 0:
 		v.add(path+".summary", problem.CodeHiddenCharacters)
 	case strings.IndexFunc(p.Summary, func(r rune) bool {
 		return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t'
