@@ -427,6 +427,36 @@ func TestFrenchProblems(t *testing.T) {
 	}
 }
 
+// TestHiddenCharactersRefused: a summary with a right-to-left override is
+// refused with the hidden-characters code and its message in each language,
+// and nothing is stored.
+func TestHiddenCharactersRefused(t *testing.T) {
+	h := newHarness(t, testenv.Options{})
+	for lang, want := range map[string]string{
+		"en": "Remove invisible or direction-changing characters",
+		"fr": "Supprimez les caractères invisibles",
+	} {
+		body := withField(t, referralBody(t), "defender_profile", map[string]any{"rights_areas": []string{"land"}, "summary": "paid \u202egnp.exe"})
+		resp := h.do("create-referral", req{method: "POST", route: "POST /referrals", path: "/referrals", body: body, role: "partner", partner: "unhcr",
+			headers: map[string]string{"content-type": "application/json", "accept-language": lang}})
+		if resp.StatusCode != 400 {
+			t.Fatalf("%s: %d %s", lang, resp.StatusCode, resp.Body)
+		}
+		errs, _ := decode(t, resp)["errors"].([]any)
+		if len(errs) != 1 {
+			t.Fatalf("%s: errors %v", lang, errs)
+		}
+		e := errs[0].(map[string]any)
+		if e["field"] != "defender_profile.summary" || e["code"] != "hidden-characters" || !strings.HasPrefix(fmt.Sprint(e["message"]), want) {
+			t.Errorf("%s: error %v", lang, e)
+		}
+	}
+	list := h.do("list-referrals", req{method: "GET", route: "GET /referrals", path: "/referrals", role: "officer"})
+	if items, _ := decode(t, list)["items"].([]any); len(items) != 0 {
+		t.Errorf("stored after a refusal: %v", items)
+	}
+}
+
 func TestPeriods(t *testing.T) {
 	h := newHarness(t, testenv.Options{})
 	year := fmt.Sprint(today.Year())
