@@ -126,6 +126,17 @@ func Check(t testing.TB, method, routePath string, status int, headers map[strin
 	}
 }
 
+// Mismatches returns every way one response breaks openapi.yaml (nil when it
+// conforms), for callers that report through something other than a
+// testing.TB, such as a property-based test's own T.
+func Mismatches(method, routePath string, status int, headers map[string]string, body []byte) ([]string, error) {
+	doc, err := Document()
+	if err != nil {
+		return nil, err
+	}
+	return check(doc, method, routePath, status, headers, body), nil
+}
+
 // check returns every way the response breaks the document (nil when none).
 func check(doc *openapi3.T, method, routePath string, status int, headers map[string]string, body []byte) []string {
 	method = strings.ToUpper(method)

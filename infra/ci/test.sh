@@ -31,6 +31,9 @@ RIE_VERSION=v0.0.0-20261030222936-bef5c4ba774d
 export PATH="$PATH:$(go env GOPATH)/bin"
 need aws-lambda-rie "go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$RIE_VERSION" || true
 need cfn-lint "pip install cfn-lint" || true
+# A second, independent OpenAPI validator (Python), besides kin-openapi in
+# infra/apicontract: the document must hold in other dialects than Go's.
+need openapi-spec-validator "pip install openapi-spec-validator" || true
 need moto_server "pip install 'moto[server]'" || true
 need chromium "apt_install chromium" || true
 if [ -f package.json ]; then
@@ -53,6 +56,13 @@ if command -v cfn-lint >/dev/null 2>&1; then
   cfn-lint "$transformed" # exits non-zero on warnings too
   rm -f "$transformed"
   export HAVEN_TRANSFORM_LINTED=1 # infra/samtemplate's test need not repeat it
+fi
+
+echo "== openapi-spec-validator"
+if command -v openapi-spec-validator >/dev/null 2>&1; then
+  openapi-spec-validator openapi.yaml
+else
+  echo "openapi-spec-validator missing: openapi.yaml checked by kin-openapi only"; [ "${CI:-}" != "true" ] || exit 1
 fi
 
 echo "== go test (race detector; fuzz seed corpora run as tests)"

@@ -2,15 +2,11 @@ package embedded
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -36,14 +32,21 @@ type DynamoDB struct {
 }
 
 // StartDynamoDB serves the DynamoDB API on addr ("127.0.0.1:0" for a free
-// port).
-func StartDynamoDB(addr string) (*DynamoDB, error) {
+// port). Each wrap (such as a Journal's Wrap) is put in front of the server,
+// the last outermost.
+func StartDynamoDB(addr string, wraps ...func(http.Handler) http.Handler) (*DynamoDB, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen for dynamodb on %s: %w", addr, err)
 	}
 	s := server.NewServer()
-	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	// DynamoDB's limits and table calls, which minidyn lacks (limits.go);
+	// the wraps (the runner's journal) sit outside them, so only what the
+	// limits accept is journaled.
+	hs := &http.Server{Handler: withLimits(s), ReadHeaderTimeout: 10 * time.Second}
+	for _, wrap := range wraps {
+		hs.Handler = wrap(hs.Handler)
+	}
 	go hs.Serve(ln)
 	return &DynamoDB{URL: "http://" + ln.Addr().String(), Server: s, srv: hs, ln: ln}, nil
 }
@@ -99,9 +102,8 @@ func TableName(logicalID string) string { return logicalID }
 // lower case.
 func BucketName(logicalID string) string { return strings.ToLower(logicalID) }
 
-// CreateTables creates every table of the template that does not exist yet.
-// It does not wait on table status: the embedded server creates tables
-// synchronously and reports no TableStatus.
+// CreateTables creates every table of the template that does not exist yet,
+// each ACTIVE when it returns.
 func CreateTables(ctx context.Context, db *dynamodb.Client, tables []samtemplate.Table) error {
 	for _, t := range tables {
 		if err := CreateTable(ctx, db, t, TableName(t.LogicalID)); err != nil {
@@ -137,6 +139,11 @@ func CreateTable(ctx context.Context, db *dynamodb.Client, t samtemplate.Table, 
 		if _, err := db.CreateTable(ctx, in); err != nil {
 			return fmt.Errorf("create table %s: %w", name, err)
 		}
+		// The embedded server creates tables ACTIVE, so the waiter's first
+		// look (immediate) suffices there; DynamoDB takes seconds.
+		if err := dynamodb.NewTableExistsWaiter(db).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 5*time.Minute); err != nil {
+			return fmt.Errorf("wait for table %s: %w", name, err)
+		}
 	}
 	return nil
 }
@@ -161,102 +168,4 @@ func CreateBuckets(ctx context.Context, c *s3.Client, logicalIDs []string) error
 		}
 	}
 	return nil
-}
-
-// Snapshot keeps the embedded DynamoDB's items in a file across restarts:
-// minidyn has no persistence of its own, so the runner scans every table out
-// on save and batch-writes it back on load.
-type Snapshot struct {
-	Path   string
-	DB     *dynamodb.Client
-	Tables []string
-	mu     sync.Mutex
-}
-
-type snapshotFile struct {
-	Tables map[string][]map[string]json.RawMessage `json:"tables"`
-}
-
-// Save writes every item of every table to the snapshot file, atomically
-// (temp file then rename) so a crash mid-save never loses the old snapshot.
-func (s *Snapshot) Save(ctx context.Context) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f := snapshotFile{Tables: map[string][]map[string]json.RawMessage{}}
-	n := 0
-	for _, t := range s.Tables {
-		p := dynamodb.NewScanPaginator(s.DB, &dynamodb.ScanInput{TableName: aws.String(t)})
-		items := []map[string]json.RawMessage{}
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return n, fmt.Errorf("scan %s: %w", t, err)
-			}
-			for _, it := range page.Items {
-				enc, err := encodeItem(it)
-				if err != nil {
-					return n, err
-				}
-				items = append(items, enc)
-				n++
-			}
-		}
-		f.Tables[t] = items
-	}
-	b, err := json.Marshal(f)
-	if err != nil {
-		return n, err
-	}
-	if err := os.MkdirAll(filepath.Dir(s.Path), 0o700); err != nil {
-		return n, err
-	}
-	tmp := s.Path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return n, err
-	}
-	return n, os.Rename(tmp, s.Path)
-}
-
-// Load restores a snapshot file, if one exists, into the (new, empty) tables.
-func (s *Snapshot) Load(ctx context.Context) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	b, err := os.ReadFile(s.Path)
-	if errors.Is(err, os.ErrNotExist) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	var f snapshotFile
-	if err := json.Unmarshal(b, &f); err != nil {
-		return 0, fmt.Errorf("read snapshot %s: %w", s.Path, err)
-	}
-	n := 0
-	for table, items := range f.Tables {
-		for start := 0; start < len(items); start += 25 {
-			end := min(start+25, len(items))
-			var reqs []ddb.WriteRequest
-			for _, raw := range items[start:end] {
-				it, err := decodeItem(raw)
-				if err != nil {
-					return n, err
-				}
-				reqs = append(reqs, ddb.WriteRequest{PutRequest: &ddb.PutRequest{Item: it}})
-			}
-			pending := map[string][]ddb.WriteRequest{table: reqs}
-			for tries := 0; len(pending) > 0; tries++ {
-				if tries > 10 {
-					return n, fmt.Errorf("restore %s: items left unprocessed", table)
-				}
-				out, err := s.DB.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
-				if err != nil {
-					return n, fmt.Errorf("restore %s: %w", table, err)
-				}
-				pending = out.UnprocessedItems
-			}
-			n += end - start
-		}
-	}
-	return n, nil
 }

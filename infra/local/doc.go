@@ -13,5 +13,10 @@
 // header (DNS rebinding) and an application/json body (cross-site forms),
 // and its local secrets come from crypto/rand.
 //
+// Data lives in the data directory across restarts and crashes: the embedded
+// DynamoDB's journal (dynamodb.journal, fsynced before each write is
+// answered) and snapshot (dynamodb.json), and the S3 objects' bbolt file
+// (s3.bolt). A write the API acknowledged survives kill -9.
+//
 //	go run ./infra/local [-addr 127.0.0.1:3000] [-data .haven] [-listen-anywhere]
 package main

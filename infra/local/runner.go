@@ -14,8 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -68,12 +66,9 @@ type Runner struct {
 	ln        net.Listener
 	dynamo    *embedded.DynamoDB
 	s3        *embedded.S3
-	snapshot  *embedded.Snapshot
+	journal   *embedded.Journal
 	functions map[string]*function
 	auth      *authority
-	dirty     atomic.Bool
-	stop      chan struct{}
-	wg        sync.WaitGroup
 }
 
 type function struct {
@@ -102,7 +97,7 @@ func Start(ctx context.Context, cfg Config) (r *Runner, err error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, err
 	}
-	r = &Runner{cfg: cfg, functions: map[string]*function{}, stop: make(chan struct{})}
+	r = &Runner{cfg: cfg, functions: map[string]*function{}}
 	defer func() {
 		if err != nil {
 			r.Close()
@@ -111,7 +106,10 @@ func Start(ctx context.Context, cfg Config) (r *Runner, err error) {
 
 	r.DynamoDBURL = cfg.DynamoDBEndpoint
 	if r.DynamoDBURL == "" {
-		if r.dynamo, err = embedded.StartDynamoDB(cfg.DynamoDBAddr); err != nil {
+		// The embedded DynamoDB keeps nothing itself: its journal and
+		// snapshot in the data directory do.
+		r.journal = embedded.NewJournal(cfg.DataDir, cfg.Log)
+		if r.dynamo, err = embedded.StartDynamoDB(cfg.DynamoDBAddr, r.journal.Wrap); err != nil {
 			return r, err
 		}
 		r.DynamoDBURL = r.dynamo.URL
@@ -134,15 +132,16 @@ func Start(ctx context.Context, cfg Config) (r *Runner, err error) {
 	if err := embedded.CreateBuckets(ctx, s3store.NewClient(clients.Config, r.S3URL), tpl.Buckets()); err != nil {
 		return r, err
 	}
-	if r.dynamo != nil {
-		// The embedded DynamoDB keeps nothing itself: restore the last snapshot.
-		r.snapshot = &embedded.Snapshot{Path: filepath.Join(cfg.DataDir, "dynamodb.json"), DB: clients.DynamoDB}
+	if r.journal != nil {
+		var names []string
 		for _, t := range tables {
-			r.snapshot.Tables = append(r.snapshot.Tables, embedded.TableName(t.LogicalID))
+			names = append(names, embedded.TableName(t.LogicalID))
 		}
-		if _, err := r.snapshot.Load(ctx); err != nil {
+		rec, err := r.journal.Recover(names)
+		if err != nil {
 			return r, err
 		}
+		cfg.Log.Info("restored the embedded DynamoDB", "items", rec.Items, "journal_records", rec.Replayed, "torn_bytes", rec.Torn)
 	}
 
 	refs := map[string]string{}
@@ -248,10 +247,6 @@ func Start(ctx context.Context, cfg Config) (r *Runner, err error) {
 	r.URL = "http://" + r.ln.Addr().String()
 	r.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go r.srv.Serve(r.ln)
-	if r.snapshot != nil {
-		r.wg.Add(1)
-		go r.autosave()
-	}
 	return r, nil
 }
 
@@ -385,9 +380,6 @@ func (r *Runner) route(f *function, rt samtemplate.Route) http.Handler {
 			w.Write([]byte(`{"message":"Internal Server Error"}`))
 			return
 		}
-		if req.Method != http.MethodGet {
-			r.dirty.Store(true)
-		}
 		writeResponse(w, out)
 	})
 }
@@ -451,7 +443,6 @@ func (r *Runner) invoke(w http.ResponseWriter, req *http.Request) {
 	ctx, cancel := context.WithTimeout(req.Context(), timeout(f.fn))
 	defer cancel()
 	out, err := f.handler.Invoke(ctx, payload)
-	r.dirty.Store(true)
 	if err != nil {
 		localError(w, http.StatusBadGateway, "function failed: "+err.Error())
 		return
@@ -460,39 +451,16 @@ func (r *Runner) invoke(w http.ResponseWriter, req *http.Request) {
 	w.Write(out)
 }
 
-// autosave snapshots the embedded DynamoDB soon after each change, so even a
-// killed runner loses at most a second of work.
-func (r *Runner) autosave() {
-	defer r.wg.Done()
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-r.stop:
-			return
-		case <-t.C:
-			if r.dirty.Swap(false) {
-				if _, err := r.snapshot.Save(context.Background()); err != nil {
-					r.cfg.Log.Error("snapshot failed", "error", err.Error())
-					r.dirty.Store(true)
-				}
-			}
-		}
-	}
-}
-
 // Close saves the data and stops everything.
 func (r *Runner) Close() error {
 	var errs []error
 	if r.srv != nil {
 		errs = append(errs, r.srv.Close())
 	}
-	close(r.stop)
-	r.wg.Wait()
-	if r.snapshot != nil {
-		if _, err := r.snapshot.Save(context.Background()); err != nil {
-			errs = append(errs, err)
-		}
+	if r.journal != nil {
+		// Every acknowledged write is already on disk; folding it into the
+		// snapshot makes the next start quicker.
+		errs = append(errs, r.journal.Close())
 	}
 	if r.dynamo != nil {
 		errs = append(errs, r.dynamo.Close())

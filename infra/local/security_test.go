@@ -82,7 +82,7 @@ func TestRoleMatrix(t *testing.T) {
 		{"POST", "/referrals/{id}/allocation", `{"period":` + year + `}`, map[string]bool{"officer": true}, false},
 		{"POST", "/referrals/{id}/decision", `{"outcome":"approved","reasons":[]}`, map[string]bool{"officer": true}, false},
 		{"POST", "/referrals/{id}/arrival", `{"arrived_on":"` + now.Format(time.DateOnly) + `"}`, map[string]bool{"officer": true}, false},
-		{"POST", "/referrals/{id}/withdrawal", `{"reason":"safe"}`, map[string]bool{"own": true, "other": true, "officer": true}, true},
+		{"POST", "/referrals/{id}/withdrawal", `{"reason":"resettled-elsewhere"}`, map[string]bool{"own": true, "other": true, "officer": true}, true},
 		{"PUT", "/referrals/{id}/family", `{"family_members":[]}`, map[string]bool{"own": true, "other": true, "officer": true}, true},
 		{"GET", "/streams/hrd/periods/" + year, "", all, false},
 		{"PUT", "/streams/hrd/periods/" + year, `{"capacity":500}`, map[string]bool{"admin": true}, false},

@@ -229,7 +229,8 @@ func (e *Env) Seed(t testing.TB, year, capacity int) {
 	e.SetCapacity(t, "hrd", year, capacity)
 }
 
-// SetCapacity sets a period's capacity directly.
+// SetCapacity sets a period's capacity directly, recorded at the
+// environment's clock.
 func (e *Env) SetCapacity(t testing.TB, stream string, year, capacity int) {
 	t.Helper()
 	c := dynamostore.CapacityChange{Stream: stream, Year: year, Capacity: capacity, ActorRole: "admin", Actor: "test", Nonce: randHex()}

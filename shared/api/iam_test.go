@@ -20,7 +20,7 @@ func TestWaitlistNeedsDeleteItem(t *testing.T) {
 	for _, tc := range []struct {
 		name, dir, function, body string
 	}{
-		{"withdrawal", "withdraw-referral", "WithdrawReferralFunction", `{"reason": "withdrawn-by-defender"}`},
+		{"withdrawal", "withdraw-referral", "WithdrawReferralFunction", `{"reason": "defender-declined"}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, testenv.Options{})
@@ -88,7 +88,7 @@ func TestEveryWayOffTheWaitlist(t *testing.T) {
 			h.mustStep("allocate-referral", small, officer, `{}`)
 		}},
 		{"withdrawal", func(h *harness, _, small string) {
-			h.mustStep("withdraw-referral", small, officer, `{"reason": "withdrawn-by-defender"}`)
+			h.mustStep("withdraw-referral", small, officer, `{"reason": "defender-declined"}`)
 		}},
 		{"refusal promotes", func(h *harness, big, _ string) {
 			h.mustStep("decide-referral", big, officer, `{"outcome": "refused"}`)

@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"net/http"
 	"time"
 
@@ -11,7 +10,10 @@ import (
 
 	"github.com/haven-hrd/haven/shared/apigw"
 	"github.com/haven-hrd/haven/shared/dynamostore"
+	"github.com/haven-hrd/haven/shared/jsonbody"
 	"github.com/haven-hrd/haven/shared/problem"
+	"github.com/haven-hrd/haven/shared/quota"
+	"github.com/haven-hrd/haven/shared/reason"
 	"github.com/haven-hrd/haven/shared/referral"
 )
 
@@ -21,96 +23,75 @@ import (
 // on since the first answer), lets the store make the change in one
 // transaction, and promotes the period's waitlist when spaces came back.
 
-// maxReasons and the reason code format: reasons are short codes such as
-// "not-hrd" or "security", never free text, so that no personal data can
-// slip into a field that exports carry.
-const maxReasons = 10
+// maxLifecycleBody bounds the lifecycle bodies as POST /referrals is bounded:
+// 413 above it, before any parsing.
+const maxLifecycleBody = referral.MaxBodyBytes
 
-func validReason(s string) bool {
-	if len(s) == 0 || len(s) > 64 {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-func checkReasons(field string, rs []string) []problem.FieldError {
-	var fields []problem.FieldError
-	if len(rs) > maxReasons {
-		fields = append(fields, problem.FieldError{Field: field, Code: problem.CodeTooMany})
-	}
-	seen := map[string]bool{}
-	for i, r := range rs {
-		path := field + "." + itoa(i)
-		switch {
-		case !validReason(r):
-			fields = append(fields, problem.FieldError{Field: path, Code: problem.CodeNotAllowed})
-		case seen[r]:
-			fields = append(fields, problem.FieldError{Field: path, Code: problem.CodeDuplicate})
-		}
-		seen[r] = true
-	}
-	return fields
-}
-
-func itoa(i int) string {
-	b, _ := json.Marshal(i)
-	return string(b)
-}
-
-// decodeStrict reads a JSON object body into v, refusing unknown fields and
-// trailing data. An empty body decodes as {} when emptyOK.
-func decodeStrict(r *apigw.Request, v any, emptyOK bool) error {
-	if len(bytes.TrimSpace(r.Body)) == 0 && emptyOK && r.Header("Content-Type") == "" {
+// readBody decodes a JSON object body with jsonbody's strict rules, calling
+// field for each key (see jsonbody.Decoder.Object). An empty body with no
+// Content-Type is {} when emptyOK (POST /allocation may have no body).
+func readBody(r *apigw.Request, emptyOK bool, field func(d *jsonbody.Decoder, key, path string) bool) error {
+	if emptyOK && len(bytes.TrimSpace(r.Body)) == 0 && r.Header("Content-Type") == "" {
 		return nil
 	}
 	if r.MediaType() != "application/json" {
 		return problem.New(problem.UnsupportedMediaType)
 	}
-	if len(bytes.TrimSpace(r.Body)) == 0 && emptyOK {
+	if emptyOK && len(bytes.TrimSpace(r.Body)) == 0 {
 		return nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(r.Body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return jsonProblem(err)
+	d, err := jsonbody.New(r.Body, maxLifecycleBody)
+	if err != nil {
+		return err
 	}
-	if dec.More() {
-		return problem.Invalid(problem.FieldError{Code: problem.CodeMalformed})
-	}
-	var rest json.RawMessage
-	if err := dec.Decode(&rest); err == nil {
-		return problem.Invalid(problem.FieldError{Code: problem.CodeMalformed})
-	}
-	return nil
+	d.Object("", func(key, path string) bool { return field(d, key, path) })
+	return d.Finish()
 }
 
+// outcomeBody is the body of a screening or a decision.
 type outcomeBody struct {
-	Outcome *string  `json:"outcome"`
-	Reasons []string `json:"reasons"`
+	Outcome *string
+	Reasons []string
 }
 
-func (b outcomeBody) check(allowed ...referral.Status) (referral.Status, error) {
+func readOutcome(r *apigw.Request) (outcomeBody, error) {
+	var b outcomeBody
+	err := readBody(r, false, func(d *jsonbody.Decoder, key, path string) bool {
+		switch key {
+		case "outcome":
+			s := d.String(path)
+			b.Outcome = &s
+		case "reasons":
+			b.Reasons = d.Strings(path, reason.MaxPerStep)
+		default:
+			return false
+		}
+		return true
+	})
+	return b, err
+}
+
+// check returns the status the outcome moves to; allowed lists the positive
+// outcome first, then the negative one, whose reasons are of kind k.
+func (b outcomeBody) check(k reason.Kind, allowed ...referral.Status) (referral.Status, error) {
 	var fields []problem.FieldError
 	var to referral.Status
 	switch {
 	case b.Outcome == nil:
 		fields = append(fields, problem.FieldError{Field: "outcome", Code: problem.CodeRequired})
 	default:
-		for _, s := range allowed {
+		names := make([]string, len(allowed))
+		for i, s := range allowed {
+			names[i] = string(s)
 			if string(s) == *b.Outcome {
 				to = s
 			}
 		}
 		if to == "" {
-			fields = append(fields, problem.FieldError{Field: "outcome", Code: problem.CodeNotAllowed})
+			fields = append(fields, problem.FieldError{Field: "outcome", Code: problem.CodeNotAllowed, Allowed: names})
 		}
 	}
-	fields = append(fields, checkReasons("reasons", b.Reasons)...)
+	fields = append(fields, reason.Check(k, "reasons", b.Reasons)...)
 	if len(fields) > 0 {
 		return "", problem.Invalid(fields...)
 	}
@@ -121,35 +102,40 @@ func (d *Deps) screenReferral(ctx context.Context, r *apigw.Request) (apigw.Resp
 	if err := apigw.Require(r.Caller, apigw.Officer); err != nil {
 		return apigw.Response{}, err
 	}
-	var b outcomeBody
-	if err := decodeStrict(r, &b, false); err != nil {
+	b, err := readOutcome(r)
+	if err != nil {
 		return apigw.Response{}, err
 	}
-	to, err := b.check(referral.Eligible, referral.Ineligible)
+	to, err := b.check(reason.Ineligible, referral.Eligible, referral.Ineligible)
 	if err != nil {
 		return apigw.Response{}, err
 	}
 	return d.move(ctx, r, dynamostore.Step{To: to, Action: referral.ActionScreened, Reasons: b.Reasons})
 }
 
-type allocationBody struct {
-	Period *int `json:"period"`
-}
-
 func (d *Deps) allocateReferral(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
 	if err := apigw.Require(r.Caller, apigw.Officer); err != nil {
 		return apigw.Response{}, err
 	}
-	var b allocationBody
-	if err := decodeStrict(r, &b, true); err != nil {
+	var period *int64
+	err := readBody(r, true, func(d *jsonbody.Decoder, key, path string) bool {
+		if key != "period" {
+			return false
+		}
+		if n, ok := d.Integer(path); ok {
+			period = &n
+		}
+		return true
+	})
+	if err != nil {
 		return apigw.Response{}, err
 	}
 	year := 0
-	if b.Period != nil {
-		if *b.Period < 2000 || *b.Period > 2100 {
+	if period != nil {
+		if *period < quota.MinYear || *period > quota.MaxYear {
 			return apigw.Response{}, problem.Invalid(problem.FieldError{Field: "period", Code: problem.CodeOutOfRange})
 		}
-		year = *b.Period
+		year = int(*period)
 	}
 	return d.move(ctx, r, dynamostore.Step{To: referral.Allocated, Period: year})
 }
@@ -158,65 +144,71 @@ func (d *Deps) decideReferral(ctx context.Context, r *apigw.Request) (apigw.Resp
 	if err := apigw.Require(r.Caller, apigw.Officer); err != nil {
 		return apigw.Response{}, err
 	}
-	var b outcomeBody
-	if err := decodeStrict(r, &b, false); err != nil {
+	b, err := readOutcome(r)
+	if err != nil {
 		return apigw.Response{}, err
 	}
-	to, err := b.check(referral.Approved, referral.Refused)
+	to, err := b.check(reason.Refused, referral.Approved, referral.Refused)
 	if err != nil {
 		return apigw.Response{}, err
 	}
 	return d.move(ctx, r, dynamostore.Step{To: to, Action: referral.ActionDecided, Reasons: b.Reasons})
 }
 
-type arrivalBody struct {
-	ArrivedOn *string `json:"arrived_on"`
+// readString reads a body whose one property, name, is a required string.
+func readString(r *apigw.Request, name string) (string, error) {
+	var v *string
+	err := readBody(r, false, func(d *jsonbody.Decoder, key, path string) bool {
+		if key != name {
+			return false
+		}
+		s := d.String(path)
+		v = &s
+		return true
+	})
+	if err != nil {
+		return "", err
+	}
+	if v == nil {
+		return "", problem.Invalid(problem.FieldError{Field: name, Code: problem.CodeRequired})
+	}
+	return *v, nil
 }
 
 func (d *Deps) recordArrival(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
 	if err := apigw.Require(r.Caller, apigw.Officer); err != nil {
 		return apigw.Response{}, err
 	}
-	var b arrivalBody
-	if err := decodeStrict(r, &b, false); err != nil {
+	arrivedOn, err := readString(r, "arrived_on")
+	if err != nil {
 		return apigw.Response{}, err
 	}
-	if b.ArrivedOn == nil {
-		return apigw.Response{}, problem.Invalid(problem.FieldError{Field: "arrived_on", Code: problem.CodeRequired})
-	}
-	day, err := time.Parse(time.DateOnly, *b.ArrivedOn)
-	if err != nil || day.Format(time.DateOnly) != *b.ArrivedOn {
+	day, err := time.Parse(time.DateOnly, arrivedOn)
+	if err != nil || day.Format(time.DateOnly) != arrivedOn {
 		return apigw.Response{}, problem.Invalid(problem.FieldError{Field: "arrived_on", Code: problem.CodeInvalidDate})
 	}
 	today, _ := time.Parse(time.DateOnly, d.Now().UTC().Format(time.DateOnly))
 	if day.After(today) {
 		return apigw.Response{}, problem.Invalid(problem.FieldError{Field: "arrived_on", Code: problem.CodeFutureDate})
 	}
-	if day.Year() < 2000 {
+	if day.Year() < quota.MinYear {
 		return apigw.Response{}, problem.Invalid(problem.FieldError{Field: "arrived_on", Code: problem.CodeOutOfRange})
 	}
-	return d.move(ctx, r, dynamostore.Step{To: referral.Arrived, ArrivedOn: *b.ArrivedOn})
-}
-
-type withdrawalBody struct {
-	Reason *string `json:"reason"`
+	return d.move(ctx, r, dynamostore.Step{To: referral.Arrived, ArrivedOn: arrivedOn})
 }
 
 func (d *Deps) withdrawReferral(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
 	if err := apigw.Require(r.Caller, apigw.Partner, apigw.Officer); err != nil {
 		return apigw.Response{}, err
 	}
-	var b withdrawalBody
-	if err := decodeStrict(r, &b, false); err != nil {
+	code, err := readString(r, "reason")
+	if err != nil {
 		return apigw.Response{}, err
 	}
-	if b.Reason == nil {
-		return apigw.Response{}, problem.Invalid(problem.FieldError{Field: "reason", Code: problem.CodeRequired})
+	if fields := reason.CheckOne(reason.Withdrawn, "reason", code); fields != nil {
+		return apigw.Response{}, problem.Invalid(fields...)
 	}
-	if !validReason(*b.Reason) {
-		return apigw.Response{}, problem.Invalid(problem.FieldError{Field: "reason", Code: problem.CodeNotAllowed})
-	}
-	return d.move(ctx, r, dynamostore.Step{To: referral.Withdrawn, Reasons: []string{*b.Reason}})
+	return d.move(ctx, r, dynamostore.Step{To: referral.Withdrawn, Reasons: []string{code}})
 }
 
 // move runs a lifecycle step for the referral in the path.

@@ -268,6 +268,11 @@ func TestLifecycleRefusals(t *testing.T) {
 		{"reason free text", "screen-referral", sub, officer, "application/json", `{"outcome": "ineligible", "reasons": ["Lives at 12 Main St"]}`, 400, "validation-failed"},
 		{"too many reasons", "screen-referral", sub, officer, "application/json", `{"outcome": "ineligible", "reasons": ["a","b","c","d","e","f","g","h","i","j","k"]}`, 400, "validation-failed"},
 		{"trailing data", "screen-referral", sub, officer, "application/json", `{"outcome": "eligible"} {}`, 400, "validation-failed"},
+		{"keys differ in case only", "screen-referral", sub, officer, "application/json", `{"OUTCOME":"eligible","outcome":"ineligible"}`, 400, "validation-failed"},
+		{"repeated key", "screen-referral", sub, officer, "application/json", `{"outcome":"eligible","outcome":"ineligible"}`, 400, "validation-failed"},
+		{"null reasons", "screen-referral", sub, officer, "application/json", `{"outcome":"eligible","reasons":null}`, 400, "validation-failed"},
+		{"refusal reason at screening", "screen-referral", sub, officer, "application/json", `{"outcome":"ineligible","reasons":["inadmissible-security"]}`, 400, "validation-failed"},
+		{"withdrawal reason free text", "withdraw-referral", sub, fld, "application/json", `{"reason":"safe now"}`, 400, "validation-failed"},
 		{"period out of range", "allocate-referral", sub, officer, "application/json", `{"period": 1999}`, 400, "validation-failed"},
 		{"future arrival", "record-arrival", alloc, officer, "application/json", `{"arrived_on": "2026-12-01"}`, 400, "validation-failed"},
 		{"bad date", "record-arrival", alloc, officer, "application/json", `{"arrived_on": "2026-02-30"}`, 400, "validation-failed"},
@@ -293,6 +298,10 @@ func TestLifecycleRefusals(t *testing.T) {
 				t.Errorf("type %s, want …%s", got, tc.slug)
 			}
 		})
+	} // Not one of the refusals changed the submitted referral.
+	h.t = t
+	if got := h.history(sub); len(got) != 1 || got[0].Action != "created" {
+		t.Errorf("history of the refused referral: %+v", got)
 	}
 }
 
@@ -349,7 +358,7 @@ func TestWaitlistSweep(t *testing.T) {
 	withdraw := h.depsOf("withdraw-referral")
 	promote := withdraw.Promote
 	withdraw.Promote = func(context.Context, string, int) error { return nil }
-	h.mustStep("withdraw-referral", big, officer, `{"reason": "withdrawn-by-defender"}`)
+	h.mustStep("withdraw-referral", big, officer, `{"reason": "defender-declined"}`)
 	withdraw.Promote = promote
 	if got := h.periodView()["waitlisted_persons"]; got != 2.0 {
 		t.Fatalf("waitlisted %v before the sweep", got)

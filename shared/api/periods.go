@@ -1,16 +1,13 @@
 package api
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/haven-hrd/haven/shared/apigw"
 	"github.com/haven-hrd/haven/shared/dynamostore"
+	"github.com/haven-hrd/haven/shared/jsonbody"
 	"github.com/haven-hrd/haven/shared/problem"
 	"github.com/haven-hrd/haven/shared/quota"
 )
@@ -51,7 +48,7 @@ func parsePeriodPath(stream, yearText string) (string, int, error) {
 	if !validSlug(stream) {
 		fields = append(fields, problem.FieldError{Field: "stream", Code: problem.CodeUnknownStream})
 	}
-	if err != nil || year < 2000 || year > 2100 {
+	if err != nil || year < quota.MinYear || year > quota.MaxYear {
 		fields = append(fields, problem.FieldError{Field: "year", Code: problem.CodeOutOfRange})
 	}
 	if len(fields) > 0 {
@@ -87,27 +84,32 @@ func (d *Deps) getPeriod(ctx context.Context, r *apigw.Request) (apigw.Response,
 	return apigw.JSON(http.StatusOK, toPeriodView(p, r.Caller.PartnerScope()))
 }
 
-type capacityBody struct {
-	Capacity *int `json:"capacity"`
-}
-
+// decodeCapacity reads {"capacity": n} with jsonbody's strict rules.
 func decodeCapacity(body []byte) (int, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	var b capacityBody
-	if err := dec.Decode(&b); err != nil {
-		return 0, jsonProblem(err)
+	d, err := jsonbody.New(body, maxLifecycleBody)
+	if err != nil {
+		return 0, err
 	}
-	if dec.More() {
-		return 0, problem.Invalid(problem.FieldError{Code: problem.CodeMalformed})
+	var capacity *int64
+	d.Object("", func(key, path string) bool {
+		if key != "capacity" {
+			return false
+		}
+		if n, ok := d.Integer(path); ok {
+			capacity = &n
+		}
+		return true
+	})
+	if err := d.Finish(); err != nil {
+		return 0, err
 	}
-	if b.Capacity == nil {
+	if capacity == nil {
 		return 0, problem.Invalid(problem.FieldError{Field: "capacity", Code: problem.CodeRequired})
 	}
-	if *b.Capacity < 0 || *b.Capacity > quota.MaxCapacity {
+	if *capacity < 0 || *capacity > quota.MaxCapacity {
 		return 0, problem.Invalid(problem.FieldError{Field: "capacity", Code: problem.CodeOutOfRange})
 	}
-	return *b.Capacity, nil
+	return int(*capacity), nil
 }
 
 func (d *Deps) putPeriod(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
@@ -153,28 +155,4 @@ func (d *Deps) putPeriod(ctx context.Context, r *apigw.Request) (apigw.Response,
 	// A raised capacity may let waitlisted referrals in.
 	d.afterRelease(ctx, r, stream, year)
 	return resp, nil
-}
-
-func jsonProblem(err error) error {
-	var ute *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &ute):
-		return problem.Invalid(problem.FieldError{Field: ute.Field, Code: problem.CodeWrongType})
-	default:
-		if f, ok := unknownField(err); ok {
-			return problem.Invalid(problem.FieldError{Field: f, Code: problem.CodeUnknownField})
-		}
-		return problem.Invalid(problem.FieldError{Code: problem.CodeMalformed})
-	}
-}
-
-// unknownField extracts the name from encoding/json's unknown-field error,
-// whose text is the only place it is given.
-func unknownField(err error) (string, bool) {
-	const prefix = "json: unknown field "
-	msg := err.Error()
-	if !strings.HasPrefix(msg, prefix) {
-		return "", false
-	}
-	return strings.Trim(msg[len(prefix):], `"`), true
 }

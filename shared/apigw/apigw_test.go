@@ -195,3 +195,31 @@ func TestHSTS(t *testing.T) {
 		}
 	}
 }
+
+// A problem lists at most problem.MaxFieldErrors field errors, in order, and
+// counts them all, so that no body, however wrong, makes a large answer.
+func TestProblemCapsItsErrors(t *testing.T) {
+	for _, n := range []int{1, problem.MaxFieldErrors, problem.MaxFieldErrors + 1, 10000} {
+		fields := make([]problem.FieldError, n)
+		for i := range fields {
+			fields[i] = problem.FieldError{Field: "k" + strings.Repeat("x", i%7), Code: problem.CodeUnknownField}
+		}
+		resp := Problem(problem.Invalid(fields...), problem.French, "req")
+		var body struct {
+			Errors []struct {
+				Field string `json:"field"`
+			} `json:"errors"`
+			ErrorCount int `json:"error_count"`
+		}
+		if err := json.Unmarshal(resp.Body, &body); err != nil {
+			t.Fatal(err)
+		}
+		want := min(n, problem.MaxFieldErrors)
+		if len(body.Errors) != want || body.ErrorCount != n {
+			t.Errorf("%d field errors: %d listed, error_count %d; want %d and %d", n, len(body.Errors), body.ErrorCount, want, n)
+		}
+		if len(body.Errors) > 0 && body.Errors[len(body.Errors)-1].Field != fields[want-1].Field {
+			t.Errorf("%d field errors: the last listed is %q, want the %dth", n, body.Errors[len(body.Errors)-1].Field, want)
+		}
+	}
+}

@@ -34,9 +34,10 @@ func JSON(status int, v any) (Response, error) {
 }
 
 type fieldProblem struct {
-	Field   string `json:"field"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
+	Field   string   `json:"field"`
+	Code    string   `json:"code"`
+	Message string   `json:"message"`
+	Allowed []string `json:"allowed,omitempty"`
 }
 
 type problemBody struct {
@@ -46,11 +47,13 @@ type problemBody struct {
 	Detail     string         `json:"detail"`
 	Instance   string         `json:"instance,omitempty"`
 	Errors     []fieldProblem `json:"errors,omitempty"`
+	ErrorCount int            `json:"error_count,omitempty"`
 	ExistingID string         `json:"existing_id,omitempty"`
 }
 
 // Problem renders err for a client in lang. Only the kind, field codes and
-// whitelisted extras reach the body; the cause never does.
+// whitelisted extras reach the body; the cause never does. At most
+// problem.MaxFieldErrors field errors are listed, with error_count the total.
 func Problem(err error, lang problem.Lang, requestID string) Response {
 	e := problem.As(err)
 	status := e.Kind.Status()
@@ -61,9 +64,13 @@ func Problem(err error, lang problem.Lang, requestID string) Response {
 		Detail:   problem.Detail(e.Kind, lang),
 		Instance: requestIDURN(requestID),
 	}
-	for _, f := range e.Fields {
-		body.Errors = append(body.Errors, fieldProblem{Field: f.Field, Code: f.Code, Message: problem.FieldMessage(f.Code, lang)})
+	for i, f := range e.Fields {
+		if i == problem.MaxFieldErrors {
+			break
+		}
+		body.Errors = append(body.Errors, fieldProblem{Field: f.Field, Code: f.Code, Message: f.Message(lang), Allowed: f.Allowed})
 	}
+	body.ErrorCount = len(e.Fields)
 	if e.Kind == problem.DuplicateReferral {
 		body.ExistingID = e.Extra["existing_id"]
 	}

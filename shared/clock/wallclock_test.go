@@ -32,6 +32,11 @@ var elapsedOnly = map[string]string{
 	"infra/rie/rie_test.go TestFunctionsUnderRIE":                          "logs how long building the functions took",
 	"shared/webform/browser_test.go TestBrowser":                           "logs how long the browser tests took",
 	"shared/dynamostore/concurrency_test.go TestConcurrencyNeverOverbooks": "logs how long the torture test took",
+	"infra/bench/restart_test.go BenchmarkRunnerRestart":                   "benchmark: times restarts, writes and shutdowns of the runner",
+	"infra/conformance/conformance_test.go TestConformance":                "logs how long the conformance run took",
+	"infra/embedded/tables.go limitedDynamoDB.tableCall":                   "the emulated DynamoDB's CreationDateTime of a table, as AWS stamps it",
+	"infra/embedded/tables_test.go TestDescribeTable":                      "bounds how long the SDK's table waiter may take",
+	"infra/testenv/runnerproc.go StartRunner":                              "times how long the runner takes to listen (RunnerProcess.Ready)",
 	"shared/jobs/concurrency_test.go TestPrefetchBounded":                  "bounds how long the test waits (a deadline)",
 }
 

@@ -49,6 +49,30 @@
 // means the same on every DynamoDB implementation (the embedded server gets
 // Limit with a filter wrong), and a cursor names exactly the last item served.
 //
+// # DynamoDB's limits
+//
+// The embedded server refuses what DynamoDB refuses (infra/embedded:
+// items over 400 KB, transactions over 100 actions or 4 MB, long
+// expressions and keys) and cuts pages at 1 MB, so a test meets a limit
+// before AWS does.
+// Haven's worst cases, measured through the steps by
+// shared/api.TestWithinDynamoDBLimits (the largest referral the API
+// accepts: 30 family members, every field at its maximum in 4-byte
+// letters, sealed, with idempotency keys and the most reasons):
+//
+//	what                                  measured     limit     share
+//	referral item (REF#<id>/A)            45.8 KB      400 KB    11%
+//	idempotency item (its sealed answer)  45.8 KB      400 KB    11%
+//	any other item                        0.3 KB       400 KB    0.1%
+//	largest transaction, actions          6 (create)   100       6%
+//	largest transaction, bytes            92.1 KB      4 MB      2.2%
+//	history of 500 events, data read      167.1 KB     1 MB/page 16% (it pages anyway)
+//
+// The API's 64 KB body bound (shared/referral.MaxBodyBytes; the largest
+// referral is 44.6 KB of it) keeps a referral's items far from 400 KB;
+// a new field or a history kept in the referral item would change that,
+// and the test would show it.
+//
 // # Sharding the counter
 //
 // One item sustains about 1,000 WCU/s, about 500 transactions/s since each

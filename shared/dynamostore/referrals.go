@@ -455,8 +455,12 @@ func (s *Store) RecordRead(ctx context.Context, id string, e referral.Event, non
 	return classify(err)
 }
 
+// MaxPossibleDuplicates bounds the ids a referral view lists, and so its
+// size (openapi.yaml states both).
+const MaxPossibleDuplicates = 20
+
 // PossibleDuplicates lists other referrals of the same person (same keyed
-// fingerprint), for officers only.
+// fingerprint), for officers only: at most MaxPossibleDuplicates of them.
 func (s *Store) PossibleDuplicates(ctx context.Context, r referral.Referral) ([]string, error) {
 	if r.Fingerprint == "" {
 		return nil, nil
@@ -465,6 +469,8 @@ func (s *Store) PossibleDuplicates(ctx context.Context, r referral.Referral) ([]
 		TableName:                 aws.String(s.table),
 		KeyConditionExpression:    aws.String("pk = :pk"),
 		ExpressionAttributeValues: map[string]ddb.AttributeValue{":pk": str(fingerprintPK(r.Fingerprint))},
+		// One more than the bound: the referral itself is among them.
+		Limit: aws.Int32(MaxPossibleDuplicates + 1),
 	})
 	if err != nil {
 		return nil, classify(err)
@@ -475,7 +481,7 @@ func (s *Store) PossibleDuplicates(ctx context.Context, r referral.Referral) ([]
 		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
 			return nil, problem.Wrap(problem.Internal, err)
 		}
-		if it.ReferralID != r.ID {
+		if it.ReferralID != r.ID && len(ids) < MaxPossibleDuplicates {
 			ids = append(ids, it.ReferralID)
 		}
 	}

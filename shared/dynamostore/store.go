@@ -230,10 +230,6 @@ func (s *Store) transact(ctx context.Context, idem Idem, now time.Time, items []
 		}
 		items = append([]ddb.TransactWriteItem{put}, items...)
 	}
-	if len(items) > 100 {
-		// DynamoDB's limit; the embedded server does not enforce it.
-		return nil, nil, problem.Wrap(problem.Internal, fmt.Errorf("transaction of %d items", len(items)))
-	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if err == nil {
 		return nil, nil, nil

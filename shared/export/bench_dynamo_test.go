@@ -105,7 +105,7 @@ func (d *synthDynamo) referralItem(i int) av {
 	case "allocated", "waitlisted", "approved", "arrived":
 		it["period"] = nAV(2026)
 	case "ineligible":
-		it["reasons"] = av{"L": []av{sAV("not-a-defender"), sAV("duplicate")}}
+		it["reasons"] = av{"L": []av{sAV("not-a-human-rights-defender"), sAV("information-unverifiable")}}
 	}
 	return it
 }

@@ -51,7 +51,7 @@ type fix struct {
 var fixtures = []fix{
 	{"01KAAAAAAAAAAAAAAAAAAAAA01", "unhcr", "UNHCR-1", referral.Submitted, referral.Normal, 0, 0, nil, now.Add(-72 * time.Hour)},
 	{"01KAAAAAAAAAAAAAAAAAAAAA02", "unhcr", "UNHCR-2", referral.Allocated, referral.Emergency, 3, 2026, nil, now.Add(-48 * time.Hour)},
-	{"01KAAAAAAAAAAAAAAAAAAAAA03", "unhcr", "UNHCR-3", referral.Ineligible, referral.Urgent, 1, 0, []string{"not-a-defender"}, now.Add(-24 * time.Hour)},
+	{"01KAAAAAAAAAAAAAAAAAAAAA03", "unhcr", "UNHCR-3", referral.Ineligible, referral.Urgent, 1, 0, []string{"not-a-human-rights-defender"}, now.Add(-24 * time.Hour)},
 	{"01KAAAAAAAAAAAAAAAAAAAAA04", "front-line-defenders", "FLD-1", referral.Arrived, referral.Urgent, 2, 2026, nil, now.Add(-96 * time.Hour)},
 	{"01KAAAAAAAAAAAAAAAAAAAAA05", "front-line-defenders", "FLD-2", referral.Waitlisted, referral.Normal, 0, 2026, nil, now.Add(-12 * time.Hour)},
 }

@@ -199,6 +199,19 @@ func FieldMessage(code string, l Lang) string {
 	return t.in(l)
 }
 
+// allowedIntro introduces the list of allowed values after a field message.
+var allowedIntro = text{"Allowed values: ", "Valeurs permises\u00a0: "}
+
+// Message is the human message for f: its code's message and, when f has a
+// closed list of allowed values, that list.
+func (f FieldError) Message(l Lang) string {
+	m := FieldMessage(f.Code, l)
+	if len(f.Allowed) == 0 {
+		return m
+	}
+	return m + " " + allowedIntro.in(l) + strings.Join(f.Allowed, ", ") + "."
+}
+
 // FieldCodes lists every field code with a message (for tests and docs).
 func FieldCodes() []string {
 	out := make([]string, 0, len(fieldMessages))

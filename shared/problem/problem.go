@@ -65,10 +65,19 @@ func (k Kind) Status() int {
 // FieldError is one failed validation rule. Field is a dotted path into the
 // request body (family_members.1.date_of_birth); Code is a stable machine code
 // whose human message comes from the catalog.
+//
+// Allowed, for a value outside a closed list, is that list: the one thing a
+// client needs to correct it, so the rendered error names it.
 type FieldError struct {
-	Field string
-	Code  string
+	Field   string
+	Code    string
+	Allowed []string
 }
+
+// MaxFieldErrors is how many field errors a problem body lists; the body
+// gives the total too. A 64 KiB body can hold tens of thousands of mistakes,
+// and listing them all would make a bad request cost megabytes to answer.
+const MaxFieldErrors = 50
 
 // Error is the error every Haven package returns for an expected failure.
 type Error struct {

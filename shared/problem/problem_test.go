@@ -43,6 +43,7 @@ func TestFrenchTypography(t *testing.T) {
 	for _, k := range Kinds() {
 		texts = append(texts, titles[k].fr, details[k].fr)
 	}
+	texts = append(texts, allowedIntro.fr)
 	for _, c := range FieldCodes() {
 		texts = append(texts, fieldMessages[c].fr)
 		if fieldMessages[c].en == "" || fieldMessages[c].fr == "" || fieldMessages[c].en == fieldMessages[c].fr {
@@ -121,5 +122,21 @@ func TestKindOf(t *testing.T) {
 	}
 	if As(errors.New("x")).Kind != Internal {
 		t.Errorf("As of a plain error is not internal")
+	}
+}
+
+// A value outside a closed list is answered with the list, in both languages.
+func TestMessageNamesTheAllowedValues(t *testing.T) {
+	f := FieldError{Field: "urgency", Code: CodeNotAllowed, Allowed: []string{"normal", "urgent", "emergency"}}
+	for l, want := range map[Lang]string{
+		English: "This value is not one of the allowed choices. Allowed values: normal, urgent, emergency.",
+		French:  "Cette valeur ne fait pas partie des choix permis. Valeurs permises\u00a0: normal, urgent, emergency.",
+	} {
+		if got := f.Message(l); got != want {
+			t.Errorf("Message(%s) = %q, want %q", l, got, want)
+		}
+	}
+	if got := (FieldError{Code: CodeRequired}).Message(French); got != FieldMessage(CodeRequired, French) {
+		t.Errorf("Message without a list = %q", got)
 	}
 }

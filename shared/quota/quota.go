@@ -31,6 +31,12 @@ func (p Period) Consistent() bool {
 	return p.Remaining >= 0 && p.Remaining == p.Capacity-p.Reserved-p.Arrived
 }
 
+// MinYear and MaxYear bound a period's year: anything outside is a typo.
+const (
+	MinYear = 2000
+	MaxYear = 2100
+)
+
 // MaxCapacity bounds a period so that counters stay far from overflow and
 // typos (5000000) are caught.
 const MaxCapacity = 1_000_000

@@ -107,8 +107,9 @@ func DecodeForm(body []byte) (in Input, idempotencyKey string, err error) {
 		case k == formCSRFToken:
 			continue
 		case k == formRightsAreas:
+			// As in JSON, one past the limit is enough to say there are too many.
 			for _, v := range vs {
-				if v != "" {
+				if v != "" && len(in.DefenderProfile.RightsAreas) <= MaxRightsAreas {
 					in.DefenderProfile.RightsAreas = append(in.DefenderProfile.RightsAreas, v)
 				}
 			}

@@ -1,76 +1,69 @@
 package referral
 
 import (
-	"bytes"
-	"encoding/json"
-	"io"
-	"strconv"
-	"unicode/utf8"
-
+	"github.com/haven-hrd/haven/shared/jsonbody"
 	"github.com/haven-hrd/haven/shared/problem"
 )
 
-// DecodeJSON reads the body of POST /referrals. It is stricter than
-// encoding/json on purpose: keys match exactly (encoding/json folds case), a key
-// may appear once (two parsers could otherwise disagree on which value counts),
-// unknown keys are errors rather than ignored (no mass assignment), and every
-// shape problem is reported with its path, not just the first. JSON null means
-// the field is absent. Rules such as required fields are left to Validate.
+// DecodeJSON reads the body of POST /referrals with jsonbody's strict rules
+// (exact keys, no repeats, no unknown keys, no nulls, arrays read one past
+// their limit) and reports every shape problem with its path. Rules such as
+// required fields are left to Validate.
 func DecodeJSON(body []byte) (Input, error) {
-	d, err := newJSONDecoder(body)
+	d, err := jsonbody.New(body, MaxBodyBytes)
 	if err != nil {
 		return Input{}, err
 	}
 	var in Input
-	d.object("", false, func(key, path string) bool {
+	d.Object("", func(key, path string) bool {
 		switch key {
 		case "stream":
-			in.Stream = d.str(path, true)
+			in.Stream = d.String(path)
 		case "partner_reference":
-			in.PartnerReference = d.str(path, true)
+			in.PartnerReference = d.String(path)
 		case "urgency":
-			in.Urgency = Urgency(d.str(path, true))
+			in.Urgency = Urgency(d.String(path))
 		case "principal":
-			in.Principal = d.person(path, true, false)
+			in.Principal = person(d, path, false)
 		case "family_members":
-			in.FamilyMembers, _ = d.persons(path)
+			in.FamilyMembers = persons(d, path)
 		case "country_of_asylum":
-			in.CountryOfAsylum = d.str(path, true)
+			in.CountryOfAsylum = d.String(path)
 		case "defender_profile":
-			d.object(path, true, func(key, path string) bool {
+			d.Object(path, func(key, path string) bool {
 				switch key {
 				case "rights_areas":
-					in.DefenderProfile.RightsAreas = d.strs(path)
+					in.DefenderProfile.RightsAreas = d.Strings(path, MaxRightsAreas)
 				case "summary":
-					in.DefenderProfile.Summary = d.str(path, true)
+					in.DefenderProfile.Summary = d.String(path)
 				default:
 					return false
 				}
 				return true
 			})
 		case "contact":
-			d.object(path, true, func(key, path string) bool {
+			d.Object(path, func(key, path string) bool {
 				switch key {
 				case "email":
-					in.Contact.Email = d.str(path, true)
+					in.Contact.Email = d.String(path)
 				case "phone":
-					in.Contact.Phone = d.str(path, true)
+					in.Contact.Phone = d.String(path)
 				case "preferred_channel":
-					in.Contact.PreferredChannel = d.str(path, true)
+					in.Contact.PreferredChannel = d.String(path)
 				default:
 					return false
 				}
 				return true
 			})
 		case "preferred_language":
-			in.PreferredLanguage = d.str(path, true)
+			in.PreferredLanguage = d.String(path)
 		case "consent":
-			d.object(path, true, func(key, path string) bool {
+			d.Object(path, func(key, path string) bool {
 				switch key {
 				case "given":
-					in.Consent.Given = d.boolean(path)
+					in.Consent.Given = d.Bool(path)
 				case "date":
-					in.Consent.Date = d.str(path, true)
+					in.Consent.Date = d.String(path)
 				default:
 					return false
 				}
@@ -81,7 +74,7 @@ func DecodeJSON(body []byte) (Input, error) {
 		}
 		return true
 	})
-	if err := d.finish(); err != nil {
+	if err := d.Finish(); err != nil {
 		return Input{}, err
 	}
 	return in, nil
@@ -90,251 +83,63 @@ func DecodeJSON(body []byte) (Input, error) {
 // DecodeFamilyJSON reads the body of PUT /referrals/{id}/family,
 // {"family_members": [...]}, as strictly as DecodeJSON. An empty list is a
 // valid answer (the family shrank to the principal alone), so unlike in
-// DecodeJSON a missing or null list is reported here as required: the decoder
-// is the only place that can tell it from an empty one.
+// DecodeJSON a missing list is reported here as required: the decoder is the
+// only place that can tell it from an empty one.
 func DecodeFamilyJSON(body []byte) ([]Person, error) {
-	d, err := newJSONDecoder(body)
+	d, err := jsonbody.New(body, MaxBodyBytes)
 	if err != nil {
 		return nil, err
 	}
 	var members []Person
 	present := false
-	isObject := d.object("", false, func(key, path string) bool {
+	isObject := d.Object("", func(key, path string) bool {
 		if key != "family_members" {
 			return false
 		}
-		members, present = d.persons(path)
+		members = persons(d, path)
+		present = true
 		return true
 	})
 	if isObject && !present {
-		d.add("family_members", problem.CodeRequired)
+		d.Add("family_members", problem.CodeRequired)
 	}
-	if err := d.finish(); err != nil {
+	if err := d.Finish(); err != nil {
 		return nil, err
 	}
 	return members, nil
 }
 
-// jsonDecoder walks a body already known to be valid UTF-8 JSON, token by
-// token, against the schema its callers spell out, collecting field errors.
-type jsonDecoder struct {
-	dec    *json.Decoder
-	fields []problem.FieldError
-	broken bool
-}
-
-func newJSONDecoder(body []byte) (*jsonDecoder, error) {
-	if len(body) > MaxBodyBytes {
-		return nil, problem.New(problem.PayloadTooLarge)
-	}
-	// encoding/json would replace invalid UTF-8 with U+FFFD, silently changing
-	// a name; json.Valid also rejects trailing data after the object.
-	if !utf8.Valid(body) || !json.Valid(body) {
-		return nil, malformed()
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	return &jsonDecoder{dec: dec}, nil
-}
-
-func malformed() *problem.Error {
-	return problem.Invalid(problem.FieldError{Field: "", Code: problem.CodeMalformed})
-}
-
-func (d *jsonDecoder) finish() error {
-	if !d.broken {
-		if _, err := d.dec.Token(); err != io.EOF {
-			d.broken = true
-		}
-	}
-	if d.broken {
-		return malformed()
-	}
-	if len(d.fields) > 0 {
-		return problem.Invalid(d.fields...)
-	}
-	return nil
-}
-
-func (d *jsonDecoder) add(path, code string) {
-	d.fields = append(d.fields, problem.FieldError{Field: path, Code: code})
-}
-
-func (d *jsonDecoder) token() (json.Token, bool) {
-	if d.broken {
-		return nil, false
-	}
-	t, err := d.dec.Token()
-	if err != nil {
-		// Cannot happen after json.Valid; kept so a decoder bug fails closed.
-		d.broken = true
-		return nil, false
-	}
-	return t, true
-}
-
-// wrongType records that the value starting with t is not what the schema
-// wants at path, and consumes the rest of it.
-func (d *jsonDecoder) wrongType(path string, t json.Token) {
-	d.add(path, problem.CodeWrongType)
-	d.skipRest(t)
-}
-
-// skipRest consumes the remainder of a value whose first token was t. It is a
-// loop, not recursion, so that deep nesting in an unknown field costs nothing.
-func (d *jsonDecoder) skipRest(t json.Token) {
-	depth := 0
-	for {
-		if delim, ok := t.(json.Delim); ok {
-			switch delim {
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-			}
-		}
-		if depth == 0 {
-			return
-		}
-		var ok bool
-		if t, ok = d.token(); !ok {
-			return
-		}
-	}
-}
-
-func (d *jsonDecoder) skip() {
-	if t, ok := d.token(); ok {
-		d.skipRest(t)
-	}
-}
-
-// object reads an object at path, calling field for each key; field consumes
-// the key's value and returns true, or returns false (consuming nothing) for a
-// key the schema does not know. nullOK says whether null may stand for an
-// absent object (true for members of an object, false for array elements and
-// the body itself). It reports whether an object was read.
-func (d *jsonDecoder) object(path string, nullOK bool, field func(key, path string) bool) (isObject bool) {
-	t, ok := d.token()
-	if !ok {
-		return false
-	}
-	if t == nil && nullOK {
-		return false
-	}
-	if delim, isDelim := t.(json.Delim); !isDelim || delim != '{' {
-		d.wrongType(path, t)
-		return false
-	}
-	seen := make(map[string]bool)
-	for d.dec.More() && !d.broken {
-		kt, ok := d.token()
-		if !ok {
-			return true
-		}
-		key, _ := kt.(string)
-		p := join(path, shownKey(key))
-		switch {
-		case seen[key]:
-			d.add(p, problem.CodeDuplicate)
-			d.skip()
-		case !field(key, p):
-			d.add(p, problem.CodeUnknownField)
-			d.skip()
-		}
-		seen[key] = true
-	}
-	d.token() // the closing brace
-	return true
-}
-
-// array reads an array at path, calling elem with each element's path; elem
-// consumes exactly one value. A null array is absent.
-func (d *jsonDecoder) array(path string, elem func(path string)) (present bool) {
-	t, ok := d.token()
-	if !ok || t == nil {
-		return false
-	}
-	if delim, isDelim := t.(json.Delim); !isDelim || delim != '[' {
-		d.wrongType(path, t)
-		return true
-	}
-	for i := 0; d.dec.More() && !d.broken; i++ {
-		elem(join(path, strconv.Itoa(i)))
-	}
-	d.token() // the closing bracket
-	return true
-}
-
-func (d *jsonDecoder) str(path string, nullOK bool) string {
-	t, ok := d.token()
-	if !ok {
-		return ""
-	}
-	switch v := t.(type) {
-	case string:
-		return v
-	case nil:
-		if nullOK {
-			return ""
-		}
-	}
-	d.wrongType(path, t)
-	return ""
-}
-
-func (d *jsonDecoder) boolean(path string) bool {
-	t, ok := d.token()
-	if !ok {
-		return false
-	}
-	switch v := t.(type) {
-	case bool:
-		return v
-	case nil:
-		return false
-	}
-	d.wrongType(path, t)
-	return false
-}
-
-func (d *jsonDecoder) strs(path string) []string {
-	var out []string
-	d.array(path, func(p string) {
-		out = append(out, d.str(p, false))
+// persons reads family_members: at most MaxFamilyMembers+1 of them, which is
+// enough for Validate to say there are too many.
+func persons(d *jsonbody.Decoder, path string) []Person {
+	var out []Person
+	d.Array(path, MaxFamilyMembers, func(p string) {
+		out = append(out, person(d, p, true))
 	})
 	return out
 }
 
-func (d *jsonDecoder) persons(path string) ([]Person, bool) {
-	var out []Person
-	present := d.array(path, func(p string) {
-		out = append(out, d.person(p, false, true))
-	})
-	return out, present
-}
-
 // person reads the principal (member false: no relationship) or a family
 // member.
-func (d *jsonDecoder) person(path string, nullOK, member bool) Person {
+func person(d *jsonbody.Decoder, path string, member bool) Person {
 	var p Person
-	d.object(path, nullOK, func(key, path string) bool {
+	d.Object(path, func(key, path string) bool {
 		switch key {
 		case "given_name":
-			p.GivenName = d.str(path, true)
+			p.GivenName = d.String(path)
 		case "family_name":
-			p.FamilyName = d.str(path, true)
+			p.FamilyName = d.String(path)
 		case "date_of_birth":
-			p.DateOfBirth = d.str(path, true)
+			p.DateOfBirth = d.String(path)
 		case "sex":
-			p.Sex = d.str(path, true)
+			p.Sex = d.String(path)
 		case "nationality":
-			p.Nationality = d.str(path, true)
+			p.Nationality = d.String(path)
 		case "relationship":
 			if !member {
 				return false
 			}
-			p.Relationship = d.str(path, true)
+			p.Relationship = d.String(path)
 		default:
 			return false
 		}
@@ -343,24 +148,7 @@ func (d *jsonDecoder) person(path string, nullOK, member bool) Person {
 	return p
 }
 
-func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
+// malformed is the error of a body that cannot be read at all.
+func malformed() *problem.Error { return jsonbody.Malformed() }
 
-// maxShownKey bounds how much of a client's unknown key is echoed back in an
-// error, so a 60 KiB key does not come back as a 60 KiB problem body.
-const maxShownKey = 64
-
-func shownKey(key string) string {
-	if len(key) <= maxShownKey {
-		return key
-	}
-	cut := maxShownKey
-	for cut > 0 && !utf8.RuneStart(key[cut]) {
-		cut--
-	}
-	return key[:cut] + "…"
-}
+func shownKey(key string) string { return jsonbody.ShownKey(key) }

@@ -83,15 +83,20 @@ func TestDecodeJSONErrors(t *testing.T) {
 	}
 }
 
-func TestDecodeJSONNullIsAbsent(t *testing.T) {
+// No request property of the contract is nullable, so null is a value of the
+// wrong type wherever it appears, never an absent field.
+func TestDecodeJSONNullIsWrongType(t *testing.T) {
 	body := `{"stream": null, "principal": null, "family_members": null, "contact": {"email": null},
 		"defender_profile": {"rights_areas": null}, "consent": {"given": null, "date": null}}`
-	got, err := DecodeJSON([]byte(body))
-	if err != nil {
-		t.Fatalf("DecodeJSON: %v", err)
+	_, err := DecodeJSON([]byte(body))
+	want := []problem.FieldError{
+		fe("stream", problem.CodeWrongType), fe("principal", problem.CodeWrongType),
+		fe("family_members", problem.CodeWrongType), fe("contact.email", problem.CodeWrongType),
+		fe("defender_profile.rights_areas", problem.CodeWrongType),
+		fe("consent.given", problem.CodeWrongType), fe("consent.date", problem.CodeWrongType),
 	}
-	if diff := cmp.Diff(Input{}, got); diff != "" {
-		t.Errorf("DecodeJSON mismatch (-want +got):\n%s", diff)
+	if diff := cmp.Diff(want, fieldErrors(t, err)); diff != "" {
+		t.Errorf("DecodeJSON field errors mismatch (-want +got):\n%s", diff)
 	}
 }
 
@@ -148,7 +153,7 @@ func TestDecodeFamilyJSON(t *testing.T) {
 		{"one member", `{"family_members": [{"given_name": "An", "family_name": "Minh", "date_of_birth": "2015-06-01", "sex": "M", "relationship": "child"}]}`, []Person{an}, nil},
 		{"empty list", `{"family_members": []}`, nil, nil},
 		{"missing list", `{}`, nil, []problem.FieldError{fe("family_members", problem.CodeRequired)}},
-		{"null list", `{"family_members": null}`, nil, []problem.FieldError{fe("family_members", problem.CodeRequired)}},
+		{"null list", `{"family_members": null}`, nil, []problem.FieldError{fe("family_members", problem.CodeWrongType)}},
 		{"unknown field", `{"family_members": [], "persons": 1}`, nil, []problem.FieldError{fe("persons", problem.CodeUnknownField)}},
 		{"unknown member field", `{"family_members": [{"given_name": "An", "age": 9}]}`, nil, []problem.FieldError{fe("family_members.0.age", problem.CodeUnknownField)}},
 		{"wrong type", `{"family_members": "An"}`, nil, []problem.FieldError{fe("family_members", problem.CodeWrongType)}},
@@ -357,5 +362,38 @@ func TestNamesRoundTripUnchanged(t *testing.T) {
 				t.Errorf("name bytes changed: % x, want % x", got.Principal.GivenName, n.name)
 			}
 		})
+	}
+}
+
+// A body of a thousand family members decodes the first MaxFamilyMembers+1
+// (enough for Validate to say there are too many) and skips the rest, so the
+// cost of a bad body does not grow with it.
+func TestDecodeStopsOnePastTheLimits(t *testing.T) {
+	body := `{"family_members":[` + strings.Repeat(`{},`, 1000) + `{}],"defender_profile":{"rights_areas":[` +
+		strings.Repeat(`"land",`, 100) + `"land"]}}`
+	in, err := DecodeJSON([]byte(body))
+	if err != nil {
+		t.Fatalf("DecodeJSON: %v", err)
+	}
+	if len(in.FamilyMembers) != MaxFamilyMembers+1 || len(in.DefenderProfile.RightsAreas) != MaxRightsAreas+1 {
+		t.Fatalf("decoded %d members and %d rights areas, want %d and %d", len(in.FamilyMembers), len(in.DefenderProfile.RightsAreas), MaxFamilyMembers+1, MaxRightsAreas+1)
+	}
+	got := fieldErrors(t, in.Validate(today))
+	want := map[string]string{"family_members": problem.CodeTooMany, "defender_profile.rights_areas": problem.CodeTooMany}
+	for _, f := range got {
+		if code, ok := want[f.Field]; ok && code == f.Code {
+			delete(want, f.Field)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("Validate did not report %v among %v", want, got)
+	}
+	form, _, err := DecodeForm([]byte(strings.Repeat("defender_profile.rights_areas=land&", 100)))
+	if err != nil || len(form.DefenderProfile.RightsAreas) != MaxRightsAreas+1 {
+		t.Errorf("DecodeForm: %d rights areas, %v", len(form.DefenderProfile.RightsAreas), err)
+	}
+	members, err := DecodeFamilyJSON([]byte(`{"family_members":[` + strings.Repeat(`{},`, 1000) + `{}]}`))
+	if err != nil || len(members) != MaxFamilyMembers+1 {
+		t.Errorf("DecodeFamilyJSON: %d members, %v", len(members), err)
 	}
 }

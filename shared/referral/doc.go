@@ -10,7 +10,8 @@
 // people referred must recognise their own names in what Haven stores).
 //
 // Decoders report shape problems (unknown fields, wrong JSON types, malformed
-// bodies) and never rule violations; Validate reports every rule violation at
+// bodies; DecodeJSON with shared/jsonbody's strict rules) and never rule
+// violations; Validate reports every rule violation at
 // once, so a caseworker can fix a whole form in one pass. Both return
 // *problem.Error values whose field paths are dotted paths into the JSON body
 // (family_members.1.date_of_birth), which the form encoding shares.

@@ -8,6 +8,10 @@ const MaxBodyBytes = 64 << 10
 // stream's whole capacity by mistake.
 const MaxFamilyMembers = 30
 
+// MaxRightsAreas is the number of rights areas there are: a defender may work
+// in all of them, each once.
+const MaxRightsAreas = 11
+
 // Input is exactly the body of POST /referrals.
 type Input struct {
 	Stream            string   `json:"stream"`

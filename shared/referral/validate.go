@@ -26,21 +26,26 @@ const (
 // are almost always a year typed wrong.
 var earliestDate = time.Date(1900, time.January, 1, 0, 0, 0, 0, time.UTC)
 
+// The closed lists of the contract, in its order: an error names the list.
 var (
-	sexes         = set("F", "M", "X")
-	relationships = set("spouse", "partner", "child", "parent", "sibling", "other-dependant")
-	rightsAreas   = set("journalism", "lgbtqi", "women", "environment", "land", "indigenous",
-		"labour", "anti-corruption", "democracy", "minority", "other")
-	channels  = set("email", "phone", "signal", "whatsapp", "other")
-	languages = set("en", "fr")
+	sexes         = choices{"F", "M", "X"}
+	relationships = choices{"spouse", "partner", "child", "parent", "sibling", "other-dependant"}
+	rightsAreas   = choices{"journalism", "lgbtqi", "women", "environment", "land", "indigenous",
+		"labour", "anti-corruption", "democracy", "minority", "other"}
+	channels  = choices{"email", "phone", "signal", "whatsapp", "other"}
+	languages = choices{"en", "fr"}
+	urgencies = choices{string(Normal), string(Urgent), string(Emergency)}
 )
 
-func set(vs ...string) map[string]bool {
-	m := make(map[string]bool, len(vs))
-	for _, v := range vs {
-		m[v] = true
+type choices []string
+
+func (c choices) has(s string) bool {
+	for _, v := range c {
+		if v == s {
+			return true
+		}
 	}
-	return m
+	return false
 }
 
 // Validate checks every rule the contract states for a referral and reports
@@ -51,9 +56,7 @@ func (in Input) Validate(today time.Time) error {
 	v := validator{today: dateOf(today)}
 	v.stream("stream", in.Stream)
 	v.reference("partner_reference", in.PartnerReference)
-	v.enum("urgency", string(in.Urgency), true, map[string]bool{
-		string(Normal): true, string(Urgent): true, string(Emergency): true,
-	})
+	v.enum("urgency", string(in.Urgency), true, urgencies)
 	v.person("principal", in.Principal, false)
 	v.family(in.FamilyMembers)
 	v.country("country_of_asylum", in.CountryOfAsylum, true)
@@ -145,14 +148,14 @@ func (v *validator) reference(path, s string) {
 // problem.CodeHiddenCharacters.
 func Hidden(r rune) bool { return unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) }
 
-func (v *validator) enum(path, s string, required bool, allowed map[string]bool) {
+func (v *validator) enum(path, s string, required bool, allowed choices) {
 	switch {
 	case s == "":
 		if required {
 			v.add(path, problem.CodeRequired)
 		}
-	case !allowed[s]:
-		v.add(path, problem.CodeNotAllowed)
+	case !allowed.has(s):
+		v.fields = append(v.fields, problem.FieldError{Field: path, Code: problem.CodeNotAllowed, Allowed: allowed})
 	}
 }
 
@@ -264,8 +267,11 @@ func (v *validator) family(members []Person) {
 
 func (v *validator) profile(p Profile) {
 	const path = "defender_profile"
-	if len(p.RightsAreas) == 0 {
+	switch {
+	case len(p.RightsAreas) == 0:
 		v.add(path+".rights_areas", problem.CodeRequired)
+	case len(p.RightsAreas) > MaxRightsAreas:
+		v.add(path+".rights_areas", problem.CodeTooMany)
 	}
 	seen := make(map[string]bool, len(p.RightsAreas))
 	for i, a := range p.RightsAreas {
@@ -273,8 +279,8 @@ func (v *validator) profile(p Profile) {
 		switch {
 		case a == "":
 			v.add(ap, problem.CodeRequired)
-		case !rightsAreas[a]:
-			v.add(ap, problem.CodeNotAllowed)
+		case !rightsAreas.has(a):
+			v.fields = append(v.fields, problem.FieldError{Field: ap, Code: problem.CodeNotAllowed, Allowed: rightsAreas})
 		case seen[a]:
 			v.add(ap, problem.CodeDuplicate)
 		}

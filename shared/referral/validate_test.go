@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/haven-hrd/haven/shared/problem"
 )
 
@@ -258,10 +259,38 @@ func TestValidate(t *testing.T) {
 			in.DefenderProfile.RightsAreas = append([]string(nil), base.DefenderProfile.RightsAreas...)
 			tt.change(&in)
 			got := fieldErrors(t, in.Validate(today))
-			if diff := cmp.Diff(tt.want, got); diff != "" {
+			// The allowed lists are TestNotAllowedNamesTheChoices's.
+			if diff := cmp.Diff(tt.want, got, cmpopts.IgnoreFields(problem.FieldError{}, "Allowed")); diff != "" {
 				t.Errorf("Validate() field errors mismatch (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// A value outside a closed list is refused with the list, so that the error
+// tells the client what to send.
+func TestNotAllowedNamesTheChoices(t *testing.T) {
+	in := example(t)
+	in.Urgency = "soon"
+	in.Principal.Sex = "f"
+	in.FamilyMembers[0].Relationship = "cousin"
+	in.DefenderProfile.RightsAreas = []string{"land", "press"}
+	in.Contact.PreferredChannel = "fax"
+	in.PreferredLanguage = "de"
+	want := []problem.FieldError{
+		{Field: "urgency", Code: problem.CodeNotAllowed, Allowed: []string{"normal", "urgent", "emergency"}},
+		{Field: "principal.sex", Code: problem.CodeNotAllowed, Allowed: []string{"F", "M", "X"}},
+		{Field: "family_members.0.relationship", Code: problem.CodeNotAllowed, Allowed: []string{"spouse", "partner", "child", "parent", "sibling", "other-dependant"}},
+		{Field: "defender_profile.rights_areas.1", Code: problem.CodeNotAllowed, Allowed: []string{"journalism", "lgbtqi", "women", "environment", "land", "indigenous",
+			"labour", "anti-corruption", "democracy", "minority", "other"}},
+		{Field: "contact.preferred_channel", Code: problem.CodeNotAllowed, Allowed: []string{"email", "phone", "signal", "whatsapp", "other"}},
+		{Field: "preferred_language", Code: problem.CodeNotAllowed, Allowed: []string{"en", "fr"}},
+	}
+	if diff := cmp.Diff(want, fieldErrors(t, in.Validate(today))); diff != "" {
+		t.Errorf("Validate() field errors mismatch (-want +got):\n%s", diff)
+	}
+	if len(rightsAreas) != MaxRightsAreas {
+		t.Errorf("%d rights areas, MaxRightsAreas %d", len(rightsAreas), MaxRightsAreas)
 	}
 }
 

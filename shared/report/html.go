@@ -6,6 +6,9 @@ import (
 	"html"
 	"strconv"
 	"strings"
+
+	"github.com/haven-hrd/haven/shared/problem"
+	"github.com/haven-hrd/haven/shared/reason"
 )
 
 // words is one language's text of the page.
@@ -18,6 +21,7 @@ type words struct {
 	Status, Urgency, Received, ArrivedPersons, Note    string
 	CapacityDesc, PartnerDesc, MonthDesc, StatusDesc   string
 	UrgencyDesc                                        string
+	ReasonTitle, Reason, NoReasons                     string
 	Statuses, Urgencies                                map[string]string
 	Months                                             [12]string
 	thousands                                          string
@@ -36,6 +40,9 @@ var english = words{
 	MonthDesc:    "Persons referred and persons arrived in each month of %d: %s.",
 	StatusDesc:   "Persons by referral status: %s.",
 	UrgencyDesc:  "Persons by urgency: %s.",
+	ReasonTitle:  "Reasons for ineligibility, refusal and withdrawal",
+	Reason:       "Reason",
+	NoReasons:    "No referral counted here was found ineligible, refused or withdrawn with a reason.",
 	Statuses: map[string]string{
 		"submitted": "Submitted", "eligible": "Eligible", "ineligible": "Ineligible", "allocated": "Allocated",
 		"waitlisted": "Waitlisted", "approved": "Approved", "refused": "Refused", "arrived": "Arrived", "withdrawn": "Withdrawn",
@@ -58,6 +65,9 @@ var french = words{
 	MonthDesc:    "Personnes recommandées et personnes arrivées chaque mois de %d : %s.",
 	StatusDesc:   "Personnes par statut de la recommandation : %s.",
 	UrgencyDesc:  "Personnes par degré d’urgence : %s.",
+	ReasonTitle:  "Motifs de non-admissibilité, de refus et de retrait",
+	Reason:       "Motif",
+	NoReasons:    "Aucune recommandation comptée ici n’a été jugée non admissible, refusée ou retirée avec un motif.",
 	Statuses: map[string]string{
 		"submitted": "Soumise", "eligible": "Admissible", "ineligible": "Non admissible", "allocated": "Place attribuée",
 		"waitlisted": "En attente", "approved": "Approuvée", "refused": "Refusée", "arrived": "Arrivée", "withdrawn": "Retirée",
@@ -241,7 +251,7 @@ type view struct {
 	Urgency                              string
 	Tiles                                []tile
 	PartnerRows, StatusRows, UrgencyRows []tableRow
-	MonthRows                            []tableRow
+	MonthRows, ReasonRows                []tableRow
 }
 
 type tile struct{ Label, Value string }
@@ -288,6 +298,14 @@ func newView(w words, s Summary) view {
 	}
 	v.Status, v.StatusRows = counts(s.Statuses, w.Statuses, w.Code+"-status", w.StatusTitle, w.StatusDesc)
 	v.Urgency, v.UrgencyRows = counts(s.Urgencies, w.Urgencies, w.Code+"-urgency", w.UrgencyTitle, w.UrgencyDesc)
+
+	for _, x := range s.Reasons {
+		label := x.Code // a code no list has is shown as it is
+		if lb, ok := reason.LabelOf(x.Code); ok {
+			label = lb.In(problem.Lang(w.Code))
+		}
+		v.ReasonRows = append(v.ReasonRows, tableRow{label, []string{w.label(w.Statuses, x.Outcome), w.num(x.Referrals), w.num(x.Persons)}})
+	}
 
 	v.Month = monthBars(w, w.Code+"-month", s)
 	for i, m := range s.Months {
@@ -400,6 +418,7 @@ func (p *page) lang(v view) {
 	p.figure(w, w.MonthTitle, v.Month, []string{w.Month, w.Referrals, w.Received, w.ArrivedPersons}, v.MonthRows)
 	p.figure(w, w.StatusTitle, v.Status, []string{w.Status, w.Referrals, w.Persons}, v.StatusRows)
 	p.figure(w, w.UrgencyTitle, v.Urgency, []string{w.Urgency, w.Referrals, w.Persons}, v.UrgencyRows)
+	p.reasons(w, v.ReasonRows)
 	p.raw("</section>\n")
 }
 
@@ -410,8 +429,15 @@ func (p *page) figure(w words, title, svg string, cols []string, rows []tableRow
 	p.t(title)
 	p.raw("</h2>\n<figure>", svg, "\n<details><summary>")
 	p.t(w.Figures)
-	p.raw("</summary><table><caption>")
-	p.t(title)
+	p.raw("</summary>")
+	p.table(title, cols, rows)
+	p.raw("</details></figure>\n")
+}
+
+// table writes rows under columns cols, each row headed by its label.
+func (p *page) table(caption string, cols []string, rows []tableRow) {
+	p.raw("<table><caption>")
+	p.t(caption)
 	p.raw("</caption>\n<thead><tr>")
 	for _, c := range cols {
 		p.raw(`<th scope="col">`)
@@ -430,7 +456,23 @@ func (p *page) figure(w words, title, svg string, cols []string, rows []tableRow
 		}
 		p.raw("</tr>")
 	}
-	p.raw("</tbody></table></details></figure>\n")
+	p.raw("</tbody></table>")
+}
+
+// reasons writes the reasons table, open (there is no chart to read first),
+// with each code's label in the section's language.
+func (p *page) reasons(w words, rows []tableRow) {
+	p.raw("<h2>")
+	p.t(w.ReasonTitle)
+	p.raw("</h2>\n")
+	if len(rows) == 0 {
+		p.raw(`<p class="note">`)
+		p.t(w.NoReasons)
+		p.raw("</p>\n")
+		return
+	}
+	p.table(w.ReasonTitle, []string{w.Reason, w.Status, w.Referrals, w.Persons}, rows)
+	p.raw("\n")
 }
 
 // HTML renders s as one self-contained page, English then French.

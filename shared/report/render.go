@@ -57,6 +57,10 @@ func CSV(s Summary) ([]byte, error) {
 		rec("month", m.Month, "received_persons", m.ReceivedPersons)
 		rec("month", m.Month, "arrived_persons", m.ArrivedPersons)
 	}
+	for _, x := range s.Reasons {
+		rec("reason", x.Outcome+"/"+x.Code, "referrals", x.Referrals)
+		rec("reason", x.Outcome+"/"+x.Code, "persons", x.Persons)
+	}
 	w.Flush()
 	return buf.Bytes(), w.Error()
 }

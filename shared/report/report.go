@@ -3,8 +3,10 @@
 //
 // Counters (capacity, reserved, arrived, remaining, waitlisted, per partner)
 // come from the period item, which the quota transactions keep exact. What
-// the counters do not hold (referrals by status, by urgency, by month) is
-// counted from referrals read without their personal data. A referral counts
+// the counters do not hold (referrals by status, by urgency, by month, and by
+// the reason codes of their ineligibility, refusal or withdrawal, shown with
+// their labels from shared/reason) is counted from referrals read without
+// their personal data. A referral counts
 // toward the year it holds or waits for; before it has one, toward the year
 // it was received (America/Toronto).
 //
@@ -18,6 +20,7 @@ import (
 	"time"
 
 	"github.com/haven-hrd/haven/shared/quota"
+	"github.com/haven-hrd/haven/shared/reason"
 	"github.com/haven-hrd/haven/shared/referral"
 )
 
@@ -36,6 +39,19 @@ type Summary struct {
 	Statuses  []Count       `json:"by_status"`
 	Urgencies []Count       `json:"by_urgency"`
 	Months    []Month       `json:"by_month"`
+	// Reasons counts the reason codes of the referrals found ineligible,
+	// refused or withdrawn, in shared/reason's order.
+	Reasons []ReasonCount `json:"by_reason"`
+}
+
+// ReasonCount is the referrals and persons whose outcome (ineligible,
+// refused, withdrawn) gave one reason code; a referral with several codes
+// counts under each.
+type ReasonCount struct {
+	Outcome   string `json:"outcome"`
+	Code      string `json:"code"`
+	Referrals int    `json:"referrals"`
+	Persons   int    `json:"persons"`
 }
 
 // Counters are the period's own figures, in persons.
@@ -84,6 +100,7 @@ type Builder struct {
 	partner  map[string]int
 	status   map[string]int
 	urgency  map[string]int
+	reasons  map[ReasonCount]ReasonCount // by outcome and code, counts zero
 	received [12]struct{ refs, persons int }
 	arrived  [12]int
 }
@@ -97,6 +114,7 @@ func NewBuilder(p quota.Period, name string, partners []string, loc *time.Locati
 			Counters: Counters{Capacity: p.Capacity, Reserved: p.Reserved, Arrived: p.Arrived, Remaining: p.Remaining, WaitlistedPersons: p.WaitlistedPersons},
 		},
 		loc: loc, partner: map[string]int{}, status: map[string]int{}, urgency: map[string]int{},
+		reasons: map[ReasonCount]ReasonCount{},
 	}
 	add := func(id string) {
 		if _, ok := b.partner[id]; ok {
@@ -168,6 +186,16 @@ func (b *Builder) Add(r referral.Referral) bool {
 		(*list)[j].Persons += r.Persons
 	}
 	count(b.status, &b.s.Statuses, string(r.Status))
+	if _, ok := reasonKinds[r.Status]; ok {
+		for _, code := range r.Reasons {
+			k := ReasonCount{Outcome: string(r.Status), Code: code}
+			c := b.reasons[k]
+			c.Outcome, c.Code = k.Outcome, k.Code
+			c.Referrals++
+			c.Persons += r.Persons
+			b.reasons[k] = c
+		}
+	}
 	count(b.urgency, &b.s.Urgencies, string(r.Urgency))
 	if c := r.CreatedAt.In(b.loc); c.Year() == b.s.Period {
 		b.received[c.Month()-1].refs++
@@ -194,6 +222,7 @@ func (b *Builder) Summary(date string, generatedAt time.Time) Summary {
 	s.Partners = append([]PartnerLine(nil), b.s.Partners...)
 	s.Statuses = append([]Count(nil), b.s.Statuses...)
 	s.Urgencies = append([]Count(nil), b.s.Urgencies...)
+	s.Reasons = b.reasonCounts()
 	s.Months = make([]Month, 12)
 	for m := range 12 {
 		s.Months[m] = Month{
@@ -202,4 +231,34 @@ func (b *Builder) Summary(date string, generatedAt time.Time) Summary {
 		}
 	}
 	return s
+}
+
+// reasonKinds maps the statuses whose steps give reasons to their kind.
+var reasonKinds = map[referral.Status]reason.Kind{
+	referral.Ineligible: reason.Ineligible, referral.Refused: reason.Refused, referral.Withdrawn: reason.Withdrawn,
+}
+
+// reasonCounts lists the counted reasons outcome by outcome in lifecycle
+// order, codes in their list's order; a code no list has (stored before the
+// lists existed) comes after its outcome's listed codes, in code order.
+func (b *Builder) reasonCounts() []ReasonCount {
+	out := []ReasonCount{}
+	for _, st := range []referral.Status{referral.Ineligible, referral.Refused, referral.Withdrawn} {
+		listed := map[string]bool{}
+		for _, code := range reason.Codes(reasonKinds[st]) {
+			listed[code] = true
+			if c, ok := b.reasons[ReasonCount{Outcome: string(st), Code: code}]; ok {
+				out = append(out, c)
+			}
+		}
+		var other []ReasonCount
+		for k, c := range b.reasons {
+			if k.Outcome == string(st) && !listed[k.Code] {
+				other = append(other, c)
+			}
+		}
+		sort.Slice(other, func(i, j int) bool { return other[i].Code < other[j].Code })
+		out = append(out, other...)
+	}
+	return out
 }

@@ -39,6 +39,11 @@ func ref(id, partner string, status referral.Status, u referral.Urgency, persons
 	return r
 }
 
+func withReasons(r referral.Referral, codes ...string) referral.Referral {
+	r.Reasons = codes
+	return r
+}
+
 // fixture is a small period: counters as the quota transactions left them,
 // and the referrals behind them.
 func fixture(t testing.TB) Summary {
@@ -57,7 +62,7 @@ func fixture(t testing.TB) Summary {
 		ref("r04", "front-line-defenders", referral.Approved, referral.Normal, 4, 2026, "2026-04-20T15:00:00Z", "2026-10-01T14:00:00Z"),
 		ref("r05", "front-line-defenders", referral.Waitlisted, referral.Normal, 4, 2026, "2026-05-20T15:00:00Z", "2026-05-21T14:00:00Z"),
 		ref("r06", "protectdefenders-eu", referral.Submitted, referral.Urgent, 1, 0, "2026-11-26T15:00:00Z", "2026-11-26T15:00:00Z"),
-		ref("r07", "protectdefenders-eu", referral.Withdrawn, referral.Normal, 3, 0, "2026-07-01T15:00:00Z", "2026-08-01T15:00:00Z"),
+		withReasons(ref("r07", "protectdefenders-eu", referral.Withdrawn, referral.Normal, 3, 0, "2026-07-01T15:00:00Z", "2026-08-01T15:00:00Z"), "resettled-elsewhere", "stored-before-the-lists"),
 		// Received on New Year's Eve in Toronto, after midnight UTC: 2025.
 		ref("r08", "unhcr", referral.Submitted, referral.Normal, 2, 0, "2026-01-01T03:00:00Z", "2026-01-01T03:00:00Z"),
 		// Another year's period, another stream: not counted.

@@ -9,14 +9,12 @@ package webform_test
 // HAVEN_SCREENSHOTS=1 also writes the README's screenshots to docs/screenshots.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,6 +24,8 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/haven-hrd/haven/infra/testenv"
 )
 
 var repoRoot, _ = filepath.Abs("../..")
@@ -49,57 +49,6 @@ func missing(t *testing.T, what string) {
 		t.Fatal(what)
 	}
 	t.Skip(what + "; skipping the browser tests (they fail instead when CI=true)")
-}
-
-// startRunner builds and starts the local runner on free ports with a fresh
-// data directory and returns its base URL.
-func startRunner(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "haven-local")
-	build := exec.Command("go", "build", "-o", bin, "./infra/local")
-	build.Dir = repoRoot
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build runner: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-dynamodb-addr", "127.0.0.1:0", "-s3-addr", "127.0.0.1:0",
-		"-data", filepath.Join(dir, "data"), "-template", filepath.Join(repoRoot, "template.yaml"),
-		"-seed", filepath.Join(repoRoot, "infra/local/seed.yaml"))
-	cmd.Stdout = nil
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-		}
-	})
-	urls := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			line := sc.Text()
-			if f := strings.Fields(line); len(f) == 2 && f[0] == "API:" {
-				urls <- f[1]
-			}
-		}
-	}()
-	select {
-	case u := <-urls:
-		return u
-	case <-time.After(60 * time.Second):
-		t.Fatal("runner did not start within 60 s")
-	}
-	return ""
 }
 
 func byID(id string) chromedp.CSS { return chromedp.CSS(fmt.Sprintf("[id=%q]", id)) }
@@ -334,7 +283,7 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		missing(t, "node_modules/axe-core is missing (run npm ci)")
 	}
-	base := startRunner(t)
+	base := testenv.LocalRunner(t)
 
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromium), chromedp.UserDataDir(t.TempDir()),

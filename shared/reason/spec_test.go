@@ -1,0 +1,78 @@
+package reason_test
+
+import (
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/haven-hrd/haven/infra/apicontract"
+	"github.com/haven-hrd/haven/shared/reason"
+)
+
+// Every reason field of openapi.yaml is an enum of exactly the codes of its
+// kind, in the same order, with the same labels: partners integrate from the
+// document, so it may neither miss a code nor list one the service refuses.
+func TestSpecListsTheCodes(t *testing.T) {
+	doc, err := apicontract.Document()
+	if err != nil {
+		t.Fatal(err)
+	}
+	schemas := doc.Components.Schemas
+	prop := func(schema, name string) *openapi3.Schema {
+		t.Helper()
+		s := schemas[schema]
+		if s == nil || s.Value.Properties[name] == nil {
+			t.Fatalf("openapi.yaml has no %s.%s", schema, name)
+		}
+		return s.Value.Properties[name].Value
+	}
+	items := func(s *openapi3.Schema) *openapi3.Schema {
+		t.Helper()
+		if s.Items == nil {
+			t.Fatalf("not an array: %+v", s)
+		}
+		if s.MaxItems == nil || *s.MaxItems != reason.MaxPerStep || !s.UniqueItems {
+			t.Errorf("reason list: maxItems %v uniqueItems %v, want %d and true", s.MaxItems, s.UniqueItems, reason.MaxPerStep)
+		}
+		return s.Items.Value
+	}
+	fields := []struct {
+		name   string
+		schema *openapi3.Schema
+		want   []string
+	}{
+		{"ScreeningRequest.reasons", items(prop("ScreeningRequest", "reasons")), reason.Codes(reason.Ineligible)},
+		{"DecisionRequest.reasons", items(prop("DecisionRequest", "reasons")), reason.Codes(reason.Refused)},
+		{"WithdrawalRequest.reason", prop("WithdrawalRequest", "reason"), reason.Codes(reason.Withdrawn)},
+		{"ReferralView.reasons", items(prop("ReferralView", "reasons")), reason.All()},
+		{"ReferralListItem.reasons", items(prop("ReferralListItem", "reasons")), reason.All()},
+	}
+	for _, f := range fields {
+		var got []string
+		for _, v := range f.schema.Enum {
+			s, _ := v.(string)
+			got = append(got, s)
+		}
+		if diff := cmp.Diff(f.want, got); diff != "" {
+			t.Errorf("%s: enum differs from shared/reason (-code +spec):\n%s", f.name, diff)
+		}
+	}
+	for name, k := range map[string]reason.Kind{"IneligibleReason": reason.Ineligible, "RefusalReason": reason.Refused, "WithdrawalReason": reason.Withdrawn} {
+		raw, _ := schemas[name].Value.Extensions["x-labels"].(map[string]any)
+		got := map[string]reason.Label{}
+		for code, v := range raw {
+			m, _ := v.(map[string]any)
+			en, _ := m["en"].(string)
+			fr, _ := m["fr"].(string)
+			got[code] = reason.Label{EN: en, FR: fr}
+		}
+		want := map[string]reason.Label{}
+		for _, c := range reason.Codes(k) {
+			want[c], _ = reason.LabelOf(c)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s x-labels differ from shared/reason (-code +spec):\n%s", name, diff)
+		}
+	}
+}
