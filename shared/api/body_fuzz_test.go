@@ -33,7 +33,7 @@ func FuzzStepBodies(f *testing.F) {
 				t.Fatalf("%s: kind %s", what, k)
 			}
 		}
-		if b, err := readOutcome(r); err != nil {
+		if b, err := readOutcome(r, reason.Refused); err != nil {
 			clientError("outcome", err)
 		} else if to, err := b.check(reason.Refused, "approved", "refused"); err != nil {
 			clientError("outcome check", err)

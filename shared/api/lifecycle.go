@@ -54,7 +54,7 @@ type outcomeBody struct {
 	Reasons []string
 }
 
-func readOutcome(r *apigw.Request) (outcomeBody, error) {
+func readOutcome(r *apigw.Request, k reason.Kind) (outcomeBody, error) {
 	var b outcomeBody
 	err := readBody(r, false, func(d *jsonbody.Decoder, key, path string) bool {
 		switch key {
@@ -62,7 +62,7 @@ func readOutcome(r *apigw.Request) (outcomeBody, error) {
 			s := d.String(path)
 			b.Outcome = &s
 		case "reasons":
-			b.Reasons = d.Strings(path, reason.MaxPerStep)
+			b.Reasons = d.Strings(path, k.Max())
 		default:
 			return false
 		}
@@ -102,7 +102,7 @@ func (d *Deps) screenReferral(ctx context.Context, r *apigw.Request) (apigw.Resp
 	if err := apigw.Require(r.Caller, apigw.Officer); err != nil {
 		return apigw.Response{}, err
 	}
-	b, err := readOutcome(r)
+	b, err := readOutcome(r, reason.Ineligible)
 	if err != nil {
 		return apigw.Response{}, err
 	}
@@ -144,7 +144,7 @@ func (d *Deps) decideReferral(ctx context.Context, r *apigw.Request) (apigw.Resp
 	if err := apigw.Require(r.Caller, apigw.Officer); err != nil {
 		return apigw.Response{}, err
 	}
-	b, err := readOutcome(r)
+	b, err := readOutcome(r, reason.Refused)
 	if err != nil {
 		return apigw.Response{}, err
 	}

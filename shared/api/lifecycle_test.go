@@ -254,6 +254,14 @@ func TestLifecycleRefusals(t *testing.T) {
 	alloc := h.newReferral("REF-ALLOC", 1, "normal")
 	h.mustStep("screen-referral", alloc, officer, `{"outcome": "eligible"}`)
 	h.mustStep("allocate-referral", alloc, officer, `{}`)
+	elig := h.newReferral("REF-ELIG", 0, "normal")
+	h.mustStep("screen-referral", elig, officer, `{"outcome": "eligible"}`)
+	wait := h.newReferral("REF-WAIT", 2, "normal")
+	h.mustStep("screen-referral", wait, officer, `{"outcome": "eligible"}`)
+	if st := h.mustStep("allocate-referral", wait, officer, `{}`); st != "waitlisted" {
+		t.Fatalf("REF-WAIT is %s, want waitlisted", st)
+	}
+	noPeriod := fmt.Sprintf(`{"period": %d}`, today.Year()+3)
 	tests := []struct {
 		name, dir, id string
 		who           caller
@@ -283,6 +291,11 @@ func TestLifecycleRefusals(t *testing.T) {
 		{"growth that does not fit", "change-family", alloc, officer, "application/json", familyBody(3), 409, "quota-exhausted"},
 		{"family bad member", "change-family", sub, fld, "application/json", `{"family_members": [{"given_name": "A"}]}`, 400, "validation-failed"},
 		{"unknown referral", "screen-referral", "NOPE", officer, "application/json", `{"outcome": "eligible"}`, 404, "not-found"},
+		// A well-formed year the stream has no period for is no fault of the
+		// body (it is 404, as the period's URL answers); a waitlisted
+		// referral cannot change year (409): neither is a 400.
+		{"year without a period", "allocate-referral", elig, officer, "application/json", noPeriod, 404, "not-found"},
+		{"waitlisted moved to another year", "allocate-referral", wait, officer, "application/json", noPeriod, 409, "invalid-transition"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -73,12 +73,12 @@ func largestReferral(t *testing.T, ref string) string {
 	return string(b)
 }
 
-// maxReasonCodes is the most reasons a step of kind k takes, the longest
-// codes first.
+// maxReasonCodes is the most reasons a step of kind k takes (every code
+// of the kind, each once), the longest first.
 func maxReasonCodes(k reason.Kind) []string {
 	rs := slices.Clone(reason.Codes(k))
 	slices.SortStableFunc(rs, func(a, b string) int { return len(b) - len(a) })
-	return rs[:min(len(rs), reason.MaxPerStep)]
+	return rs[:k.Max()]
 }
 
 // txSizes records the transactions a store makes: actions, and bytes as the

@@ -51,10 +51,8 @@ func (d *Deps) createReferral(ctx context.Context, r *apigw.Request) (apigw.Resp
 		form = true
 		var formKey string
 		in, formKey, err = referral.DecodeForm(r.Body)
-		if err == nil && key == "" && formKey != "" {
-			if err := idempotency.CheckKey("idempotency_key", formKey); err != nil {
-				return apigw.Response{}, err
-			}
+		if key == "" {
+			// A form cannot set headers; the header wins when both are sent.
 			key = formKey
 		}
 	default:
@@ -152,16 +150,17 @@ func (d *Deps) referralHistory(ctx context.Context, r *apigw.Request) (apigw.Res
 	}
 	id := r.Event.PathParameters["id"]
 	withReads := false
-	switch r.Event.QueryStringParameters["include"] {
-	case "":
-	case "reads":
+	include, sent := r.Event.QueryStringParameters["include"]
+	switch {
+	case !sent:
+	case include == "reads":
 		// Who read a referral is for officers to audit, not for partners.
 		if err := apigw.Require(r.Caller, apigw.Officer, apigw.Admin); err != nil {
 			return apigw.Response{}, err
 		}
 		withReads = true
 	default:
-		return apigw.Response{}, problem.Invalid(problem.FieldError{Field: "include", Code: problem.CodeNotAllowed})
+		return apigw.Response{}, problem.Invalid(problem.FieldError{Field: "include", Code: problem.CodeNotAllowed, Allowed: []string{"reads"}})
 	}
 	_, evs, err := d.Store.HistoryOf(ctx, id, r.Caller.PartnerScope(), withReads)
 	if err != nil {
@@ -190,15 +189,29 @@ func (d *Deps) listReferrals(ctx context.Context, r *apigw.Request) (apigw.Respo
 	q := r.Event.QueryStringParameters
 	f := dynamostore.Filter{Partner: q["partner"], Stream: q["stream"]}
 	var fields []problem.FieldError
-	if s := q["status"]; s != "" {
+	// A parameter sent empty is refused, not read as "no filter": a client
+	// that meant to filter must not get everyone's referrals instead.
+	if s, ok := q["status"]; ok {
 		st, ok := referral.ParseStatus(s)
 		if !ok {
-			fields = append(fields, problem.FieldError{Field: "status", Code: problem.CodeNotAllowed})
+			var names []string
+			for _, st := range referral.AllStatuses() {
+				names = append(names, string(st))
+			}
+			fields = append(fields, problem.FieldError{Field: "status", Code: problem.CodeNotAllowed, Allowed: names})
 		}
 		f.Status = st
 	}
+	if s, ok := q["stream"]; ok && !validSlug(s) {
+		fields = append(fields, problem.FieldError{Field: "stream", Code: problem.CodeUnknownStream})
+	}
+	for _, name := range []string{"partner", "cursor"} {
+		if v, ok := q[name]; ok && v == "" {
+			fields = append(fields, problem.FieldError{Field: name, Code: problem.CodeTooShort})
+		}
+	}
 	limit := 25
-	if l := q["limit"]; l != "" {
+	if l, ok := q["limit"]; ok {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > 100 {
 			fields = append(fields, problem.FieldError{Field: "limit", Code: problem.CodeOutOfRange})

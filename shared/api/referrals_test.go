@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/haven-hrd/haven/infra/testenv"
+	"github.com/haven-hrd/haven/shared/problem"
 )
 
 func TestCreateReferralJSON(t *testing.T) {
@@ -181,6 +182,12 @@ func TestIdempotentCreate(t *testing.T) {
 	if other.StatusCode != 422 || !strings.Contains(other.Body, "idempotency-key-reused") {
 		t.Errorf("reused key with other body: %d %s", other.StatusCode, other.Body)
 	}
+	// An invalid body is 400 whatever its key, the stream (which only the
+	// table can check, after the key) as much as any other field.
+	bad := h.create(withField(t, referralBody(t), "stream", "nope"), "unhcr", "same-key")
+	if bad.StatusCode != 400 || !strings.Contains(bad.Body, "unknown-stream") {
+		t.Errorf("reused key with an unknown stream: %d %s", bad.StatusCode, bad.Body)
+	}
 	// Another caller may use the same key: keys are per caller.
 	mine := h.create(referralBody(t), "front-line-defenders", "same-key")
 	if mine.StatusCode != 201 {
@@ -197,11 +204,72 @@ func TestIdempotentCreate(t *testing.T) {
 	}
 }
 
+// TestBadIdempotencyKey: a key that is not 1–255 visible ASCII — sent empty
+// too — is 400 naming the header or form field it came in, with the message
+// for a value rather than the body's, and is reported even when the body has
+// errors of its own. Nothing is stored.
 func TestBadIdempotencyKey(t *testing.T) {
-	h := newHarness(t, testenv.Options{})
-	resp := h.create(referralBody(t), "unhcr", "has space")
-	if resp.StatusCode != 400 {
-		t.Errorf("status %d: %s", resp.StatusCode, resp.Body)
+	form, err := os.ReadFile("../referral/testdata/referral.form")
+	if err != nil {
+		t.Fatal(err)
+	}
+	withFormKey := func(key string) string {
+		return strings.Replace(strings.TrimSpace(string(form)), "idempotency_key=form-2026-0042", "idempotency_key="+key, 1)
+	}
+	jsonType := map[string]string{"content-type": "application/json"}
+	formType := map[string]string{"content-type": "application/x-www-form-urlencoded"}
+	with := func(h map[string]string, k, v string) map[string]string {
+		out := map[string]string{k: v}
+		for hk, hv := range h {
+			out[hk] = hv
+		}
+		return out
+	}
+	tests := []struct {
+		name    string
+		body    func(t *testing.T) string
+		headers map[string]string
+		field   string
+	}{
+		{"header with a space", referralBody, with(jsonType, "idempotency-key", "has space"), "Idempotency-Key"},
+		{"header sent empty", referralBody, with(jsonType, "idempotency-key", ""), "Idempotency-Key"},
+		{"header too long", referralBody, with(jsonType, "idempotency-key", strings.Repeat("k", 256)), "Idempotency-Key"},
+		{"header bad, body bad too", func(t *testing.T) string { return withField(t, referralBody(t), "stream", "NOT A SLUG") },
+			with(jsonType, "idempotency-key", ""), "Idempotency-Key"},
+		{"form field sent empty", func(*testing.T) string { return withFormKey("") }, formType, "idempotency_key"},
+		{"form field bad beside a good header", func(*testing.T) string { return withFormKey("has%20space") },
+			with(formType, "idempotency-key", "good-key"), "idempotency_key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, testenv.Options{})
+			resp := h.do("create-referral", req{method: "POST", route: "POST /referrals", path: "/referrals", body: tt.body(t), role: "partner", partner: "unhcr", headers: tt.headers})
+			if resp.StatusCode != 400 {
+				t.Fatalf("status %d, want 400: %s", resp.StatusCode, resp.Body)
+			}
+			var got struct {
+				Errors []struct{ Field, Code, Message string }
+			}
+			if err := json.Unmarshal([]byte(resp.Body), &got); err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, e := range got.Errors {
+				if e.Field == tt.field {
+					found = true
+					if e.Code != problem.CodeMalformed || strings.Contains(e.Message, "body") {
+						t.Errorf("error at %s: %s %q, want malformed with a value's message", e.Field, e.Code, e.Message)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("no error at %s: %s", tt.field, resp.Body)
+			}
+			list := h.do("list-referrals", req{method: "GET", route: "GET /referrals", path: "/referrals", role: "officer"})
+			if n := len(decode(t, list)["items"].([]any)); n != 0 {
+				t.Errorf("%d referrals stored after a refusal", n)
+			}
+		})
 	}
 }
 
@@ -340,6 +408,23 @@ func TestListFilters(t *testing.T) {
 			t.Errorf("%v: %d items, want %d", tt.query, n, tt.want)
 		}
 	}
+	// A parameter sent empty is a mistake, not "no filter": listing everyone's
+	// referrals instead would answer another question.
+	for _, q := range []map[string]string{
+		{"partner": ""}, {"cursor": ""}, {"status": ""}, {"stream": ""}, {"limit": ""},
+		{"stream": "NOT_A_SLUG"}, {"stream": strings.Repeat("s", 41)},
+	} {
+		resp := h.do("list-referrals", req{method: "GET", route: "GET /referrals", path: "/referrals", query: q, role: "officer"})
+		if resp.StatusCode != 400 {
+			t.Errorf("%v: status %d, want 400: %s", q, resp.StatusCode, resp.Body)
+			continue
+		}
+		for name := range q {
+			if !strings.Contains(resp.Body, `"field":"`+name+`"`) {
+				t.Errorf("%v: no error names %s: %s", q, name, resp.Body)
+			}
+		}
+	}
 }
 
 func TestHistoryAndReadAudit(t *testing.T) {
@@ -383,6 +468,11 @@ func TestHistoryAndReadAudit(t *testing.T) {
 	}
 	if status, _ := withReads("partner", "unhcr"); status != 403 {
 		t.Errorf("partner with reads: %d", status)
+	}
+	// ?include= sent empty is not "no include": it is no allowed value.
+	empty := h.do("referral-history", req{method: "GET", route: "GET /referrals/{id}/history", path: "/referrals/" + id + "/history", params: map[string]string{"id": id}, query: map[string]string{"include": ""}, role: "officer"})
+	if empty.StatusCode != 400 || !strings.Contains(empty.Body, `"allowed":["reads"]`) {
+		t.Errorf("include sent empty: %d %s", empty.StatusCode, empty.Body)
 	}
 }
 

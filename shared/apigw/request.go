@@ -34,15 +34,22 @@ type Request struct {
 // Header returns a request header, case-insensitively (API Gateway lower-cases
 // them, but tests and other front ends may not).
 func (r *Request) Header(name string) string {
+	v, _ := r.lookupHeader(name)
+	return v
+}
+
+// lookupHeader is Header, and whether the header was sent at all (an empty
+// value is sent).
+func (r *Request) lookupHeader(name string) (string, bool) {
 	if v, ok := r.Event.Headers[strings.ToLower(name)]; ok {
-		return v
+		return v, true
 	}
 	for k, v := range r.Event.Headers {
 		if strings.EqualFold(k, name) {
-			return v
+			return v, true
 		}
 	}
-	return ""
+	return "", false
 }
 
 // MediaType is the request's content type without parameters.
@@ -73,10 +80,12 @@ func (r *Request) Path() string { return r.Event.RawPath }
 func (r *Request) Method() string { return r.Event.RequestContext.HTTP.Method }
 
 // IdempotencyKey returns the Idempotency-Key header ("" when absent) or a
-// validation error when it is malformed.
+// validation error when it is malformed. A header sent empty is malformed,
+// not absent: a client that meant to send a key must not lose its
+// protection against a retry silently.
 func (r *Request) IdempotencyKey() (string, error) {
-	k := r.Header("Idempotency-Key")
-	if k == "" {
+	k, sent := r.lookupHeader("Idempotency-Key")
+	if !sent {
 		return "", nil
 	}
 	if err := idempotency.CheckKey("Idempotency-Key", k); err != nil {
@@ -166,6 +175,13 @@ func run(ctx context.Context, o Options, step Step, r *Request) (Response, probl
 		return fail(problem.New(problem.PayloadTooLarge))
 	}
 	r.Body = body
+	if m := r.Method(); m == http.MethodPost || m == http.MethodPut {
+		// Checked before any step reads the body, so that a bad key is
+		// reported even when the body has errors of its own.
+		if _, err := r.IdempotencyKey(); err != nil {
+			return fail(err)
+		}
+	}
 	out, err := step(ctx, r)
 	if err != nil {
 		return fail(err)

@@ -114,8 +114,9 @@ func (s *Store) Move(ctx context.Context, st Step, record Record, now time.Time)
 		}
 		if st.To == referral.Allocated && cur.Status == referral.Waitlisted && st.Period != 0 && st.Period != cur.Period {
 			// A waitlisted referral waits for one period; moving it to another
-			// is a withdrawal and a new referral, not an allocation.
-			return Result{}, nil, problem.Invalid(problem.FieldError{Field: "period", Code: problem.CodeNotAllowed})
+			// is a withdrawal and a new referral, not an allocation. The
+			// request is well formed: the referral's state refuses it.
+			return Result{}, nil, problem.New(problem.InvalidTransition)
 		}
 		res, replay, retry, err := s.tryMove(ctx, st, cur, next, record, now)
 		if err != nil || replay != nil || !retry {
@@ -149,9 +150,11 @@ func (s *Store) tryMove(ctx context.Context, st Step, cur, next referral.Referra
 	if !failedAt(reasons, 1) {
 		return Result{}, nil, false, problem.Wrap(problem.Internal, fmt.Errorf("move cancelled: %v", reasons))
 	}
-	// The period refused: it does not exist, or the spaces are not there.
+	// The period refused: it does not exist (404, as the period's own URL
+	// answers; a request that names no period means the current year's, so
+	// this is no fault of the body), or the spaces are not there.
 	if _, err := s.GetPeriod(ctx, cur.Stream, next.Period); problem.KindOf(err) == problem.NotFound {
-		return Result{}, nil, false, problem.Invalid(problem.FieldError{Field: "period", Code: problem.CodeNotAllowed})
+		return Result{}, nil, false, err
 	} else if err != nil {
 		return Result{}, nil, false, err
 	}

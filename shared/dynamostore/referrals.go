@@ -252,6 +252,14 @@ func (s *Store) Create(ctx context.Context, r referral.Referral, e referral.Even
 		items = append(items, ddb.TransactWriteItem{Put: &ddb.Put{TableName: aws.String(s.table), Item: fp}})
 	}
 	replay, reasons, err := s.transact(ctx, idem, now, items)
+	if problem.KindOf(err) == problem.IdempotencyKeyReused {
+		// An invalid body is 400 whatever its key, as it is for every rule
+		// checked before the store; the stream is the one only the table
+		// can tell, and the key's check came first.
+		if serr := s.streamAdmits(ctx, r.Stream, r.Partner); serr != nil {
+			return nil, serr
+		}
+	}
 	if err != nil || replay != nil {
 		return replay, err
 	}

@@ -92,6 +92,16 @@ func memberAttr(partner string) string { return "member#" + partner }
 
 // streamRefusal explains a failed streamCheck as a field error.
 func (s *Store) streamRefusal(ctx context.Context, stream, partner string) error {
+	if err := s.streamAdmits(ctx, stream, partner); err != nil {
+		return err
+	}
+	// The check failed on the membership attribute the list did not show.
+	return problem.Invalid(problem.FieldError{Field: "stream", Code: problem.CodeNotAllowed})
+}
+
+// streamAdmits is what streamCheck checks, read: nil when partner may refer
+// to stream, else the field error a client can act on.
+func (s *Store) streamAdmits(ctx context.Context, stream, partner string) error {
 	st, err := s.GetStream(ctx, stream)
 	if problem.KindOf(err) == problem.NotFound {
 		return problem.Invalid(problem.FieldError{Field: "stream", Code: problem.CodeUnknownStream})
@@ -101,6 +111,11 @@ func (s *Store) streamRefusal(ctx context.Context, stream, partner string) error
 	}
 	if !st.Open {
 		return problem.Invalid(problem.FieldError{Field: "stream", Code: problem.CodeStreamClosed})
+	}
+	for _, p := range st.Partners {
+		if p == partner {
+			return nil
+		}
 	}
 	// The stream exists but this partner may not refer to it.
 	return problem.Invalid(problem.FieldError{Field: "stream", Code: problem.CodeNotAllowed})

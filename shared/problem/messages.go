@@ -163,7 +163,7 @@ var fieldMessages = map[string]text{
 	CodeMustBeTrue:        {"Consent must be given before a referral can be made.", "Le consentement doit être donné avant de pouvoir faire un signalement."},
 	CodeTooMany:           {"There are too many entries.", "Il y a trop d’entrées."},
 	CodeWrongType:         {"This value has the wrong type.", "Cette valeur n’est pas du bon type."},
-	CodeMalformed:         {"The request body could not be read.", "Le corps de la requête n’a pas pu être lu."},
+	CodeMalformed:         {"This value could not be read. Check its format.", "Cette valeur n’a pas pu être lue. Vérifiez son format."},
 	CodeOutOfRange:        {"This value is out of range.", "Cette valeur est hors limites."},
 	CodeDuplicate:         {"This value is repeated.", "Cette valeur est répétée."},
 	CodeInvalidEmail:      {"Enter an email address such as name@example.org.", "Saisissez une adresse courriel comme nom@exemple.org."},
@@ -199,6 +199,8 @@ func FieldMessage(code string, l Lang) string {
 	return t.in(l)
 }
 
+var malformedBody = text{"The request body could not be read.", "Le corps de la requête n’a pas pu être lu."}
+
 // allowedIntro introduces the list of allowed values after a field message.
 var allowedIntro = text{"Allowed values: ", "Valeurs permises\u00a0: "}
 
@@ -206,6 +208,10 @@ var allowedIntro = text{"Allowed values: ", "Valeurs permises\u00a0: "}
 // closed list of allowed values, that list.
 func (f FieldError) Message(l Lang) string {
 	m := FieldMessage(f.Code, l)
+	if f.Code == CodeMalformed && f.Field == "" {
+		// No field: what could not be read is the body itself.
+		m = malformedBody.in(l)
+	}
 	if len(f.Allowed) == 0 {
 		return m
 	}

@@ -43,7 +43,7 @@ func TestFrenchTypography(t *testing.T) {
 	for _, k := range Kinds() {
 		texts = append(texts, titles[k].fr, details[k].fr)
 	}
-	texts = append(texts, allowedIntro.fr)
+	texts = append(texts, allowedIntro.fr, malformedBody.fr)
 	for _, c := range FieldCodes() {
 		texts = append(texts, fieldMessages[c].fr)
 		if fieldMessages[c].en == "" || fieldMessages[c].fr == "" || fieldMessages[c].en == fieldMessages[c].fr {
@@ -138,5 +138,20 @@ func TestMessageNamesTheAllowedValues(t *testing.T) {
 	}
 	if got := (FieldError{Code: CodeRequired}).Message(French); got != FieldMessage(CodeRequired, French) {
 		t.Errorf("Message without a list = %q", got)
+	}
+}
+
+// A malformed header or parameter is not an unreadable body: the message
+// says which, in both languages.
+func TestMalformedSaysWhat(t *testing.T) {
+	for _, l := range []Lang{English, French} {
+		body := FieldError{Code: CodeMalformed}.Message(l)
+		header := FieldError{Field: "Idempotency-Key", Code: CodeMalformed}.Message(l)
+		if body != malformedBody.in(l) {
+			t.Errorf("%s: body message %q, want %q", l, body, malformedBody.in(l))
+		}
+		if header == body || header != fieldMessages[CodeMalformed].in(l) {
+			t.Errorf("%s: header message %q, want the value message, not the body's", l, header)
+		}
 	}
 }

@@ -177,15 +177,28 @@ func (k Kind) Allows(code string) bool {
 	return false
 }
 
-// MaxPerStep is the most reasons one screening or decision may give.
-const MaxPerStep = 10
+// Max is the most reasons a step of kind k may give: each of its codes once.
+// It is what the document's uniqueItems over k's enum implies; a maxItems
+// beside it could never be broken on its own, so the document states none.
+func (k Kind) Max() int { return len(lists[k]) }
+
+// MaxPerStep is the most reasons any one step may give: what a referral's
+// reasons can hold.
+func MaxPerStep() int {
+	most := 0
+	for _, k := range Kinds() {
+		most = max(most, k.Max())
+	}
+	return most
+}
 
 // Check reports what is wrong with the reasons codes given at path for a
-// step of kind k: more than MaxPerStep, a code not in k's list (the error
-// names the list), or a code given twice.
+// step of kind k: more than k.Max() (then some code is repeated or not
+// k's), a code not in k's list (the error names the list), or a code given
+// twice.
 func Check(k Kind, path string, codes []string) []problem.FieldError {
 	var fields []problem.FieldError
-	if len(codes) > MaxPerStep {
+	if len(codes) > k.Max() {
 		fields = append(fields, problem.FieldError{Field: path, Code: problem.CodeTooMany})
 	}
 	seen := map[string]bool{}

@@ -18,7 +18,7 @@ var kebab = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 func TestEveryCodeHasTwoLabels(t *testing.T) {
 	for _, k := range Kinds() {
 		codes := Codes(k)
-		if len(codes) == 0 || len(codes) > MaxPerStep {
+		if len(codes) == 0 || len(codes) > MaxPerStep() {
 			t.Errorf("%s: %d codes", k, len(codes))
 		}
 		seen := map[string]bool{}

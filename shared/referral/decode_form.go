@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/haven-hrd/haven/shared/idempotency"
 	"github.com/haven-hrd/haven/shared/problem"
 )
 
@@ -59,7 +60,9 @@ var formMemberFields = map[string]func(*Person, string){
 // DecodeJSON, each so that what a person did in the form means what they
 // meant:
 //   - an empty value is the same as an absent field, and an empty
-//     defender_profile.rights_areas value is ignored;
+//     defender_profile.rights_areas value is ignored (but idempotency_key,
+//     which is no referral field, is never empty: sent, it is 1–255 visible
+//     ASCII characters, as the header is);
 //   - family_members rows may be numbered sparsely (rows removed in the page):
 //     they are kept in index order and renumbered from 0, and a row whose
 //     values are all empty (a blank row left in the page) is dropped;
@@ -121,7 +124,14 @@ func DecodeForm(body []byte) (in Input, idempotencyKey string, err error) {
 		var set func(v string)
 		switch {
 		case k == formIdempotencyKey:
-			set = func(v string) { idempotencyKey = v }
+			set = func(v string) {
+				// Not a referral field: a key the form sends empty or
+				// malformed is wrong even when a header gives another.
+				if !idempotency.ValidKey(v) {
+					fail(k, problem.CodeMalformed)
+				}
+				idempotencyKey = v
+			}
 		case k == formConsentGiven:
 			set = func(v string) {
 				switch v {

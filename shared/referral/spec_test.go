@@ -44,6 +44,12 @@ func TestSpecStatesTheRules(t *testing.T) {
 	sort.Strings(codes)
 	profile := schema("DefenderProfile").Properties
 	contact := schema("Contact").Properties
+	// rights_areas is bounded by uniqueItems over the enum: at most every
+	// area once, which is MaxRightsAreas; a maxItems beside it could never
+	// be broken on its own.
+	if ra := profile["rights_areas"].Value; ra.MaxItems != nil || !ra.UniqueItems || len(rightsAreas) != MaxRightsAreas {
+		t.Errorf("rights_areas: maxItems %v uniqueItems %v, %d areas; want none, true and %d", ra.MaxItems, ra.UniqueItems, len(rightsAreas), MaxRightsAreas)
+	}
 	for _, tc := range []struct {
 		name string
 		spec []string
@@ -67,7 +73,6 @@ func TestSpecStatesTheRules(t *testing.T) {
 		code int
 	}{
 		{"FamilyMembers maxItems", schema("FamilyMembers").MaxItems, MaxFamilyMembers},
-		{"rights_areas maxItems", profile["rights_areas"].Value.MaxItems, MaxRightsAreas},
 		{"Name maxLength", schema("Name").MaxLength, maxNameRunes},
 		{"PartnerReference maxLength", schema("PartnerReference").MaxLength, maxReferenceRunes},
 		{"summary maxLength", profile["summary"].Value.MaxLength, maxSummaryRunes},

@@ -208,7 +208,7 @@ func FieldMessage(lang problem.Lang, field, code string) string {
 		}
 		return m.en
 	}
-	s := problem.FieldMessage(code, lang)
+	s := problem.FieldError{Field: field, Code: code}.Message(lang)
 	if lang == problem.French {
 		s = frenchTypography(s)
 	}
