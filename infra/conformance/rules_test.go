@@ -101,6 +101,17 @@ func describedRules(e *env) []rule {
 			},
 			breaks: inBody,
 		}, {
+			// "no format (Cf: zero-width, bidi) or line/paragraph separator
+			// (Zl, Zp) characters (400 hidden-characters)": the summary.
+			name: "no-hidden-characters", schema: "Summary",
+			valid: func(g *gen, n node, path string) (any, bool) {
+				return g.text(n, path, freeTextRune, func(string) bool { return true }), true
+			},
+			violate: func(g *gen, n node, path string) (any, int) {
+				return g.textWith(n, path, freeTextRune, rapid.RuneFrom(nil, unicode.Cf, unicode.Zl, unicode.Zp)), 400
+			},
+			breaks: inBody,
+		}, {
 			// "A stream slug; the stream must exist and be open." A body names
 			// one to file into, so an unknown one is a bad request; in a path it
 			// names a resource, which may be missing (404).
@@ -197,6 +208,12 @@ func isName(v string) bool {
 // characters a reference may not hold.
 var printableRune = rapid.Rune().Filter(func(r rune) bool {
 	return !unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp)
+})
+
+// freeTextRune draws what free text may hold: any character but controls
+// (newline and tab aside) and the hidden ones.
+var freeTextRune = rapid.Rune().Filter(func(r rune) bool {
+	return r == '\n' || r == '\t' || !unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp)
 })
 
 // text draws a string of runes within n's lengths that ok accepts.

@@ -21,6 +21,7 @@ func main() {
 	flag.StringVar(&cfg.S3Endpoint, "s3-endpoint", "", "use this S3 endpoint instead of the embedded server")
 	flag.StringVar(&cfg.Template, "template", "template.yaml", "the SAM template")
 	flag.StringVar(&cfg.Seed, "seed", "infra/local/seed.yaml", "streams and partners to seed (empty: none)")
+	flag.BoolVar(&cfg.ListenAnywhere, "listen-anywhere", false, "allow addresses other than loopback (the runner hands out tokens to anyone who can reach it)")
 	start := flag.String("clock", "", `start the functions' clock at this time instead of now, to try a date by hand: "2026-12-31T23:59 America/Toronto", "2027-01-15", RFC 3339`)
 	flag.Parse()
 	if *start != "" {
@@ -45,7 +46,8 @@ func main() {
   DynamoDB:  %s   (aws dynamodb scan --table-name HavenTable --endpoint-url %s)
   S3:        %s   (aws s3 ls s3://reportsbucket --endpoint-url %s)
   Data:      %s   (kept across restarts; delete it to start afresh)
-Get a token:  curl -s -X POST %s/_local/tokens -d '{"role":"partner","partner":"front-line-defenders"}'
+Get a token:  curl -s -X POST %s/_local/tokens -H 'Content-Type: application/json' -d '{"role":"partner","partner":"front-line-defenders"}'
+              (/_local/* answers only a loopback Host and Content-Type: application/json)
 Stop with Ctrl-C.
 `, r.URL, r.URL, r.DynamoDBURL, r.DynamoDBURL, r.S3URL, r.S3URL, cfg.DataDir, r.URL)
 	<-ctx.Done()

@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"os"
@@ -20,6 +23,7 @@ import (
 	"github.com/haven-hrd/haven/infra/embedded"
 	"github.com/haven-hrd/haven/infra/iam"
 	"github.com/haven-hrd/haven/infra/samtemplate"
+	"github.com/haven-hrd/haven/shared/apigw"
 	"github.com/haven-hrd/haven/shared/awsconn"
 	"github.com/haven-hrd/haven/shared/clock"
 	"github.com/haven-hrd/haven/shared/dynamostore"
@@ -47,6 +51,10 @@ type Config struct {
 	// IAM applies each function's policy to its AWS calls; nil means the
 	// template's policies (infra/iam), recorded where HAVEN_IAM_RECORD says.
 	IAM *iam.Enforcer
+	// ListenAnywhere allows addresses other than loopback (-listen-anywhere);
+	// Warnings receives the warning it then prints (nil: standard error).
+	ListenAnywhere bool
+	Warnings       io.Writer
 }
 
 // Runner is a running local stack.
@@ -75,6 +83,12 @@ func Start(ctx context.Context, cfg Config) (r *Runner, err error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = clock.System
+	}
+	if cfg.Warnings == nil {
+		cfg.Warnings = os.Stderr
+	}
+	if err := checkAddrs(cfg); err != nil {
+		return nil, err
 	}
 	tpl, err := samtemplate.Load(cfg.Template)
 	if err != nil {
@@ -225,8 +239,8 @@ func Start(ctx context.Context, cfg Config) (r *Runner, err error) {
 			mux.Handle(pattern, r.route(f, rt))
 		}
 	}
-	mux.HandleFunc("POST /_local/tokens", r.tokens)
-	mux.HandleFunc("POST /_local/invoke/{logicalID}", r.invoke)
+	mux.Handle("POST /_local/tokens", closed(http.HandlerFunc(r.tokens)))
+	mux.Handle("POST /_local/invoke/{logicalID}", closed(http.HandlerFunc(r.invoke)))
 	if r.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
 		return r, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
@@ -252,7 +266,8 @@ func goPattern(p string) string {
 	return strings.ReplaceAll(p, "+}", "...}")
 }
 
-// localSecret returns a random secret kept in path (created on first use).
+// localSecret returns a random secret kept in path (created on first use):
+// 256 bits from crypto/rand (a ULID's randomness is not meant for keys).
 func localSecret(path string) (string, error) {
 	b, err := os.ReadFile(path)
 	if err == nil {
@@ -261,8 +276,54 @@ func localSecret(path string) (string, error) {
 	if !errors.Is(err, os.ErrNotExist) {
 		return "", err
 	}
-	s := ulid.Make().String() + ulid.Make().String()
+	s := rand.Text() + rand.Text()
 	return s, os.WriteFile(path, []byte(s), 0o600)
+}
+
+// closed guards the runner's own endpoints (/_local/*), which hand out any
+// role's token with no sign-in. A web page the developer visits must not
+// reach them: a Host other than loopback means the request came through
+// another name that resolves here (DNS rebinding), and a body that is not
+// application/json is what a cross-site form or simple fetch can send
+// without a CORS preflight, which the runner never grants.
+func closed(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if !apigw.LoopbackHost(req.Host) {
+			localError(w, http.StatusForbidden, "the /_local endpoints answer only to a loopback Host (localhost, 127.0.0.1, [::1])")
+			return
+		}
+		if mt, _, err := mime.ParseMediaType(req.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+			localError(w, http.StatusUnsupportedMediaType, "send Content-Type: application/json")
+			return
+		}
+		next.ServeHTTP(w, req)
+	})
+}
+
+// checkAddrs refuses to listen beyond this machine unless asked to: the
+// runner has no real sign-in and hands out tokens to whoever asks.
+func checkAddrs(cfg Config) error {
+	var wide []string
+	for _, a := range []string{cfg.Addr, cfg.DynamoDBAddr, cfg.S3Addr} {
+		if a == "" {
+			continue
+		}
+		host, _, err := net.SplitHostPort(a)
+		if err != nil {
+			return fmt.Errorf("address %q: %w", a, err)
+		}
+		if !apigw.LoopbackHost(host) {
+			wide = append(wide, a)
+		}
+	}
+	if len(wide) == 0 {
+		return nil
+	}
+	if !cfg.ListenAnywhere {
+		return fmt.Errorf("%s would be reachable from other machines; use a loopback address (127.0.0.1) or pass -listen-anywhere", strings.Join(wide, ", "))
+	}
+	fmt.Fprintf(cfg.Warnings, "WARNING: listening on %s: anyone who can reach it can take any role's token, read and change every local record. Never put real personal data in a local runner.\n", strings.Join(wide, ", "))
+	return nil
 }
 
 func (r *Runner) route(f *function, rt samtemplate.Route) http.Handler {

@@ -175,7 +175,7 @@ func TestRunnerAuthorizer(t *testing.T) {
 			t.Errorf("token request %s: %d", bad, resp.StatusCode)
 		}
 	}
-	resp, _ := call(t, "POST", r.URL+"/_local/invoke/NoSuchFunction", "", "", nil, nil)
+	resp, _ := call(t, "POST", r.URL+"/_local/invoke/NoSuchFunction", "", "application/json", nil, nil)
 	if resp.StatusCode != 404 {
 		t.Errorf("invoke unknown: %d", resp.StatusCode)
 	}

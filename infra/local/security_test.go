@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -212,9 +213,11 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 	for _, s := range steps {
 		call(t, s.method, r.URL+s.path, officer, "application/json", []byte(s.body), nil)
 	}
-	call(t, "POST", r.URL+"/_local/invoke/WaitlistSweepFunction", "", "", nil, nil)
-	call(t, "POST", r.URL+"/_local/invoke/DailyReportFunction", "", "", nil, nil)
-	call(t, "POST", r.URL+"/_local/invoke/PartnerExportFunction", "", "", nil, nil)
+	for _, fn := range []string{"WaitlistSweepFunction", "DailyReportFunction", "PartnerExportFunction"} {
+		if resp, b := call(t, "POST", r.URL+"/_local/invoke/"+fn, "", "application/json", nil, nil); resp.StatusCode != http.StatusOK {
+			t.Fatalf("invoke %s = %d %s", fn, resp.StatusCode, b)
+		}
+	}
 
 	text := logs.String()
 	lower := strings.ToLower(text)

@@ -68,6 +68,7 @@ func TestHardening(t *testing.T) {
 		}
 		checkHTTPAPI(t, tpl, apis[0])
 	})
+	t.Run("edge rate limit: optional, off by default, nothing cached", func(t *testing.T) { checkEdge(t, tpl) })
 	t.Run("functions: provided.al2023, arm64, bootstrap", func(t *testing.T) {
 		for _, f := range tpl.Functions() {
 			p := f.Properties
@@ -546,6 +547,71 @@ func checkHTTPAPI(t *testing.T, tpl *Template, id string) {
 	})
 }
 
+// checkEdge: the CloudFront distribution in front of the HttpApi exists
+// only when EdgeWebAclArn is given (default empty), carries that web ACL,
+// speaks HTTPS only on both sides and caches nothing; the web ACL template
+// (infra/edge/ratelimit.yaml) blocks per client IP with a rate-based rule.
+func checkEdge(t *testing.T, tpl *Template) {
+	const cond = "HasEdgeRateLimit"
+	if p, ok := tpl.Parameters["EdgeWebAclArn"]; !ok || p.Default != "" {
+		t.Errorf("EdgeWebAclArn parameter %+v: want one, default empty", p)
+	}
+	if got := fmt.Sprint(tpl.Conditions[cond]); !strings.Contains(got, "EdgeWebAclArn") || !strings.Contains(got, "Not") {
+		t.Errorf("condition %s = %s, want true only when EdgeWebAclArn is set", cond, got)
+	}
+	for _, typ := range []string{"AWS::CloudFront::Distribution", "AWS::WAFv2::WebACL", "AWS::CloudFront::CachePolicy"} {
+		for _, id := range tpl.logicalIDsOfType(typ) {
+			if tpl.Resources[id].Condition != cond {
+				t.Errorf("%s (%s): Condition %q, want %s", id, typ, tpl.Resources[id].Condition, cond)
+			}
+		}
+	}
+	ids := tpl.logicalIDsOfType("AWS::CloudFront::Distribution")
+	if len(ids) != 1 {
+		t.Fatalf("CloudFront distributions = %v, want one", ids)
+	}
+	dc := mapOf(tpl.Raw(ids[0])["DistributionConfig"])
+	if !refersTo(dc["WebACLId"], "EdgeWebAclArn") {
+		t.Errorf("WebACLId = %v, want the EdgeWebAclArn parameter", dc["WebACLId"])
+	}
+	b := mapOf(dc["DefaultCacheBehavior"])
+	if b["ViewerProtocolPolicy"] != "https-only" || b["CachePolicyId"] != "4135ea2d-6df8-44a3-9df3-4b5a84be39ad" {
+		t.Errorf("DefaultCacheBehavior %v: want https-only and Managed-CachingDisabled", b)
+	}
+	for _, o := range listOf(dc["Origins"]) {
+		oc := mapOf(mapOf(o)["CustomOriginConfig"])
+		if oc["OriginProtocolPolicy"] != "https-only" || !strings.Contains(fmt.Sprint(mapOf(o)["DomainName"]), "${HavenApi}.execute-api.") {
+			t.Errorf("origin %v: want the HttpApi over https only", o)
+		}
+	}
+	if mapOf(tpl.Outputs["EdgeUrl"])["Condition"] != cond {
+		t.Errorf("EdgeUrl output %v: want Condition %s", tpl.Outputs["EdgeUrl"], cond)
+	}
+
+	waf, err := Load(filepath.Join(filepath.Dir(realTemplatePath), "infra", "edge", "ratelimit.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	acls := waf.logicalIDsOfType("AWS::WAFv2::WebACL")
+	if len(acls) != 1 {
+		t.Fatalf("web ACLs = %v, want one", acls)
+	}
+	acl := waf.Raw(acls[0])
+	if acl["Scope"] != "CLOUDFRONT" {
+		t.Errorf("Scope = %v, want CLOUDFRONT", acl["Scope"])
+	}
+	rated := false
+	for _, r := range listOf(acl["Rules"]) {
+		rb := mapOf(mapOf(mapOf(r)["Statement"])["RateBasedStatement"])
+		if rb["AggregateKeyType"] == "IP" && refersTo(rb["Limit"], "RequestsPerFiveMinutes") && mapOf(mapOf(r)["Action"])["Block"] != nil {
+			rated = true
+		}
+	}
+	if !rated {
+		t.Errorf("no rule blocks per client IP at RequestsPerFiveMinutes: %v", acl["Rules"])
+	}
+}
+
 func checkLogGroups(t *testing.T, tpl *Template) {
 	for _, f := range tpl.Functions() {
 		lg := mapOf(f.Properties["LoggingConfig"])["LogGroup"]
@@ -685,7 +751,9 @@ func TestCfnLint(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, bin, realTemplatePath).CombinedOutput()
+	// The edge web ACL's template (us-east-1) is linted with the main one.
+	edge := filepath.Join(filepath.Dir(realTemplatePath), "infra", "edge", "ratelimit.yaml")
+	out, err := exec.CommandContext(ctx, bin, realTemplatePath, edge).CombinedOutput()
 	var exit *exec.ExitError
 	switch {
 	case err == nil:

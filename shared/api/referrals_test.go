@@ -492,6 +492,21 @@ func TestPossibleDuplicatesAcrossPartners(t *testing.T) {
 	}
 }
 
+// TestPossibleDuplicateWithConfusableLetter: a Cyrillic М (U+041C) typed
+// for a Latin M in a family name still flags the first referral.
+func TestPossibleDuplicateWithConfusableLetter(t *testing.T) {
+	h := newHarness(t, testenv.Options{})
+	principal := func(family string) map[string]any {
+		return map[string]any{"given_name": "Anna", "family_name": family, "date_of_birth": "1985-03-14", "sex": "F", "nationality": "RUS"}
+	}
+	a := decode(t, h.create(withField(t, referralBody(t), "principal", principal("Mironova")), "unhcr", ""))["id"].(string)
+	b := decode(t, h.create(withField(t, referralBody(t), "principal", principal("\u041cironova")), "front-line-defenders", ""))["id"].(string)
+	officer := h.do("get-referral", req{method: "GET", route: "GET /referrals/{id}", path: "/referrals/" + b, params: map[string]string{"id": b}, role: "officer"})
+	if diff := cmp.Diff([]any{a}, decode(t, officer)["possible_duplicates"]); diff != "" {
+		t.Errorf("officer's possible_duplicates (-want +got):\n%s", diff)
+	}
+}
+
 func TestFrenchProblems(t *testing.T) {
 	h := newHarness(t, testenv.Options{})
 	resp := h.do("create-referral", req{method: "POST", route: "POST /referrals", path: "/referrals", body: withField(t, referralBody(t), "consent", map[string]any{"given": false, "date": "2026-11-01"}), role: "partner", partner: "unhcr",
@@ -499,6 +514,36 @@ func TestFrenchProblems(t *testing.T) {
 	got := decode(t, resp)
 	if got["title"] != "Certains champs sont à corriger" || resp.Headers["Content-Language"] != "fr" {
 		t.Errorf("title %q, language %q", got["title"], resp.Headers["Content-Language"])
+	}
+}
+
+// TestHiddenCharactersRefused: a summary with a right-to-left override is
+// refused with the hidden-characters code and its message in each language,
+// and nothing is stored.
+func TestHiddenCharactersRefused(t *testing.T) {
+	h := newHarness(t, testenv.Options{})
+	for lang, want := range map[string]string{
+		"en": "Remove invisible or direction-changing characters",
+		"fr": "Supprimez les caractères invisibles",
+	} {
+		body := withField(t, referralBody(t), "defender_profile", map[string]any{"rights_areas": []string{"land"}, "summary": "paid \u202egnp.exe"})
+		resp := h.do("create-referral", req{method: "POST", route: "POST /referrals", path: "/referrals", body: body, role: "partner", partner: "unhcr",
+			headers: map[string]string{"content-type": "application/json", "accept-language": lang}})
+		if resp.StatusCode != 400 {
+			t.Fatalf("%s: %d %s", lang, resp.StatusCode, resp.Body)
+		}
+		errs, _ := decode(t, resp)["errors"].([]any)
+		if len(errs) != 1 {
+			t.Fatalf("%s: errors %v", lang, errs)
+		}
+		e := errs[0].(map[string]any)
+		if e["field"] != "defender_profile.summary" || e["code"] != "hidden-characters" || !strings.HasPrefix(fmt.Sprint(e["message"]), want) {
+			t.Errorf("%s: error %v", lang, e)
+		}
+	}
+	list := h.do("list-referrals", req{method: "GET", route: "GET /referrals", path: "/referrals", role: "officer"})
+	if items, _ := decode(t, list)["items"].([]any); len(items) != 0 {
+		t.Errorf("stored after a refusal: %v", items)
 	}
 }
 

@@ -185,7 +185,8 @@ func TestWorstCaseAnswers(t *testing.T) {
 
 // maximalReferral is the largest referral the contract allows, in bytes of
 // its JSON view: every name 100 four-byte letters, 30 family members, a
-// summary of 4000 line separators (each escaped as six bytes), a reference
+// summary of 4000 "<" (each escaped as six bytes, as a line separator was
+// before the summary refused hidden characters), a reference
 // and an email that JSON escapes as much as it can.
 func maximalReferral(t *testing.T, ref string) string {
 	t.Helper()
@@ -206,7 +207,7 @@ func maximalReferral(t *testing.T, ref string) string {
 		"principal": person(false), "family_members": members, "country_of_asylum": "THA",
 		"defender_profile": map[string]any{
 			"rights_areas": []string{"journalism", "lgbtqi", "women", "environment", "land", "indigenous", "labour", "anti-corruption", "democracy", "minority", "other"},
-			"summary":      strings.Repeat("\u2028", 4000),
+			"summary":      strings.Repeat("<", 4000),
 		},
 		"contact":            map[string]any{"email": strings.Repeat("&", 242) + "@example.org", "phone": "+1 2 3 4 5 6 7 8 9 0 1 2 3 4 5", "preferred_channel": "whatsapp"},
 		"preferred_language": "fr", "consent": map[string]any{"given": true, "date": "2026-11-01"},

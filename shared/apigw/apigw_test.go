@@ -152,6 +152,50 @@ func TestProblemRetryAfter(t *testing.T) {
 	}
 }
 
+// TestHSTS: every answer, success, problem or panic, carries HSTS unless the
+// request's Host is loopback (the local runner, over plain HTTP).
+func TestHSTS(t *testing.T) {
+	const want = "max-age=63072000; includeSubDomains"
+	step := func(ctx context.Context, r *Request) (Response, error) {
+		switch string(r.Body) {
+		case "fail":
+			return Response{}, problem.New(problem.NotFound)
+		case "panic":
+			panic("boom")
+		}
+		return Response{Status: 200, Headers: map[string]string{"Content-Type": "text/html"}}, nil
+	}
+	h := Wrap(Options{Log: slog.New(slog.DiscardHandler)}, step)
+	for _, tt := range []struct {
+		host, body string
+		want       string
+	}{
+		{"haven.example.org", "", want},
+		{"abc123.execute-api.ca-central-1.amazonaws.com", "fail", want},
+		{"haven.example.org", "panic", want},
+		{"localhost.example.org", "", want},
+		{"127.0.0.1.nip.io", "", want},
+		{"10.0.0.5:3000", "", want},
+		{"", "", want},
+		{"localhost:3000", "", ""},
+		{"LOCALHOST", "", ""},
+		{"127.0.0.1:3000", "", ""},
+		{"127.8.9.10", "", ""},
+		{"[::1]:3000", "", ""},
+		{"::1", "", ""},
+	} {
+		ev := events.APIGatewayV2HTTPRequest{RouteKey: "GET /x", Body: tt.body, Headers: map[string]string{"host": tt.host}}
+		ev.RequestContext = rc(map[string]string{"sub": "s", "custom:role": "officer"})
+		resp, err := h(context.Background(), ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := resp.Headers["Strict-Transport-Security"]; got != tt.want {
+			t.Errorf("host %q body %q: Strict-Transport-Security = %q, want %q", tt.host, tt.body, got, tt.want)
+		}
+	}
+}
+
 // A problem lists at most problem.MaxFieldErrors field errors, in order, and
 // counts them all, so that no body, however wrong, makes a large answer.
 func TestProblemCapsItsErrors(t *testing.T) {

@@ -130,7 +130,7 @@ func Wrap(o Options, step Step) func(context.Context, events.APIGatewayV2HTTPReq
 				log.Error("panic", "stack", string(debug.Stack()))
 				out = Problem(problem.New(problem.Internal), r.Lang, reqID)
 				kind = problem.Internal
-				resp, err = toEvent(out), nil
+				resp, err = toEvent(out, r.Header("Host")), nil
 			}
 			attrs := []any{"status", out.Status, "latency_ms", time.Since(start).Milliseconds()}
 			if kind != "" {
@@ -142,7 +142,7 @@ func Wrap(o Options, step Step) func(context.Context, events.APIGatewayV2HTTPReq
 			log.Info("request", attrs...)
 		}()
 		out, kind = run(ctx, o, step, r)
-		return toEvent(out), nil
+		return toEvent(out, r.Header("Host")), nil
 	}
 }
 

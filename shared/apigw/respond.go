@@ -2,8 +2,11 @@ package apigw
 
 import (
 	"encoding/json"
+	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -90,9 +93,17 @@ func requestIDURN(id string) string {
 	return "urn:haven:request:" + id
 }
 
+// hsts makes browsers use HTTPS only, for two years, on the API's host and
+// its subdomains: a first visit over plain HTTP on a hostile network could
+// otherwise be downgraded and read.
+const hsts = "max-age=63072000; includeSubDomains"
+
 // toEvent finishes a response: personal data must never be cached by a
-// browser or a proxy, and browsers must not sniff types.
-func toEvent(r Response) events.APIGatewayV2HTTPResponse {
+// browser or a proxy, browsers must not sniff types, and must reach the
+// service over HTTPS only. The local runner answers over plain HTTP on a
+// loopback address, where an HSTS header would pin localhost to HTTPS for
+// every other local server the developer runs, so it gets none.
+func toEvent(r Response, host string) events.APIGatewayV2HTTPResponse {
 	h := map[string]string{}
 	for k, v := range r.Headers {
 		h[k] = v
@@ -101,8 +112,26 @@ func toEvent(r Response) events.APIGatewayV2HTTPResponse {
 		h["Cache-Control"] = "no-store"
 	}
 	h["X-Content-Type-Options"] = "nosniff"
+	if !LoopbackHost(host) {
+		h["Strict-Transport-Security"] = hsts
+	}
 	if r.Status == 0 {
 		r.Status = http.StatusOK
 	}
 	return events.APIGatewayV2HTTPResponse{StatusCode: r.Status, Headers: h, Body: string(r.Body)}
+}
+
+// LoopbackHost reports whether host, a Host header's value (a name or
+// address, with or without a port), names this machine only: localhost,
+// 127.0.0.0/8 or [::1].
+func LoopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Zone() == "" && ip.Unmap().IsLoopback()
 }

@@ -334,3 +334,41 @@ func TestJobsIgnoreTheirEvent(t *testing.T) {
 		}
 	}
 }
+
+// TestExportNeutralisesFormulas follows a partner_reference a spreadsheet
+// would run, accepted by validation, to the partner's CSV: there it starts
+// with a single quote (and is RFC 4180-quoted), while the JSON Lines file
+// keeps the reference as the partner typed it.
+func TestExportNeutralisesFormulas(t *testing.T) {
+	const ref = `=HYPERLINK("http://x","y")`
+	deps, bucket, env := setupEnv(t)
+	var in referral.Input
+	in.Stream, in.PartnerReference, in.Urgency = "hrd", ref, referral.Normal
+	in.Principal = person("Zyxwvutsa", "Qponmlkj", "1981-07-23")
+	in.CountryOfAsylum, in.Contact = "THA", referral.Contact{Email: "zyx.defender@example.org"}
+	in.DefenderProfile = referral.Profile{RightsAreas: []string{"land"}}
+	in.Consent = referral.Consent{Given: true, Date: "2026-11-01"}
+	if err := in.Validate(now); err != nil {
+		t.Fatalf("the reference must pass validation for this test to mean anything: %v", err)
+	}
+	r := referral.Referral{Input: in, ID: "01KAAAAAAAAAAAAAAAAAAAAA07", Partner: "protectdefenders-eu", Status: referral.Submitted, Persons: 1, CreatedAt: now.Add(-time.Hour), UpdatedAt: now.Add(-time.Hour), Version: 1}
+	if _, err := env.Store.Create(context.Background(), r, referral.Event{At: r.CreatedAt, Action: referral.ActionCreated, ToStatus: r.Status, ActorRole: "partner"}, nil, r.CreatedAt); err != nil {
+		t.Fatal(err)
+	}
+	invoke(t, deps, "partner-export")
+	objs := objects(t, bucket)
+	csvLines := strings.Split(objs["protectdefenders-eu/2026-11-27/referrals.csv"], "\r\n")
+	if len(csvLines) < 2 {
+		t.Fatalf("csv: %q", csvLines)
+	}
+	if got, want := csvLines[1], `01KAAAAAAAAAAAAAAAAAAAAA07,"'=HYPERLINK(""http://x"",""y"")",hrd,`; !strings.HasPrefix(got, want) {
+		t.Errorf("csv row = %s, want it to start %s", got, want)
+	}
+	var row export.Row
+	if err := json.Unmarshal([]byte(objs["protectdefenders-eu/2026-11-27/referrals.jsonl"]), &row); err != nil {
+		t.Fatal(err)
+	}
+	if row.PartnerReference != ref {
+		t.Errorf("jsonl partner_reference = %q, want %q", row.PartnerReference, ref)
+	}
+}

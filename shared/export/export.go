@@ -29,6 +29,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/haven-hrd/haven/shared/csvsafe"
 	"github.com/haven-hrd/haven/shared/referral"
 )
 
@@ -81,9 +82,14 @@ func (r Row) record() []string {
 	if r.Period != nil {
 		period = strconv.Itoa(*r.Period)
 	}
+	// Every text cell goes through csvsafe.Text, not only the partner's own
+	// reference: a value that cannot start a formula today is left as it is,
+	// and one that someday could is caught. Numbers and dates Haven formats
+	// itself stay numbers and dates.
+	t := csvsafe.Text
 	return []string{
-		r.ID, r.PartnerReference, r.Stream, period, r.Status, r.Urgency, strconv.Itoa(r.Persons),
-		strings.Join(r.Reasons, ";"), r.CreatedAt.UTC().Format(timeLayout), r.UpdatedAt.UTC().Format(timeLayout),
+		t(r.ID), t(r.PartnerReference), t(r.Stream), period, t(r.Status), t(r.Urgency), strconv.Itoa(r.Persons),
+		t(strings.Join(r.Reasons, ";")), r.CreatedAt.UTC().Format(timeLayout), r.UpdatedAt.UTC().Format(timeLayout),
 	}
 }
 
@@ -95,7 +101,9 @@ type jsonRow struct {
 }
 
 // CSVWriter writes rows as RFC 4180 CSV: a header row, CRLF line ends,
-// UTF-8, fields quoted when they hold a comma, quote or line break.
+// UTF-8, fields quoted when they hold a comma, quote or line break, and a
+// text cell a spreadsheet would run as a formula prefixed with a single
+// quote (shared/csvsafe). The JSON Lines file carries the text as it is.
 type CSVWriter struct{ w *csv.Writer }
 
 // NewCSVWriter writes the header to w.

@@ -78,6 +78,8 @@ var fixtureRows = []Row{
 	{ID: "01JDAAAAAAAAAAAAAAAAAAAAAA", PartnerReference: "UNHCR-2026-001", Stream: "hrd", Period: intp(2026), Status: "allocated", Urgency: "emergency", Persons: 5, Reasons: []string{}, CreatedAt: ts("2026-03-03T15:00:00Z"), UpdatedAt: ts("2026-03-05T14:00:00.123456Z")},
 	{ID: "01JDBBBBBBBBBBBBBBBBBBBBBB", PartnerReference: `ref, with "quotes"`, Stream: "hrd", Status: "submitted", Urgency: "normal", Persons: 1, Reasons: []string{}, CreatedAt: ts("2026-11-26T15:00:00Z"), UpdatedAt: ts("2026-11-26T15:00:00Z")},
 	{ID: "01JDCCCCCCCCCCCCCCCCCCCCCC", PartnerReference: "Réf\nmulti-ligne", Stream: "hrd-temporary", Status: "ineligible", Urgency: "urgent", Persons: 3, Reasons: []string{"not-a-human-rights-defender", "outside-referral-criteria"}, CreatedAt: ts("2026-05-01T15:00:00Z"), UpdatedAt: ts("2026-05-09T15:00:00Z")},
+	// A reference a spreadsheet would run: quoted in the CSV, as typed in JSON Lines.
+	{ID: "01JDDDDDDDDDDDDDDDDDDDDDDD", PartnerReference: "-1+cmd|' /C calc'!A0", Stream: "hrd", Status: "submitted", Urgency: "normal", Persons: 1, Reasons: []string{}, CreatedAt: ts("2026-11-26T16:00:00Z"), UpdatedAt: ts("2026-11-26T16:00:00Z")},
 }
 
 func seq(rows []Row, err error) iter.Seq2[Row, error] {

@@ -131,28 +131,32 @@ const (
 	CodeTooLong           = "too-long"
 	CodeTooShort          = "too-short"
 	CodeInvalidCharacters = "invalid-characters"
-	CodeInvalidDate       = "invalid-date"
-	CodeFutureDate        = "future-date"
-	CodeTooOld            = "before-1900"
-	CodeInvalidCountry    = "invalid-country"
-	CodeNotAllowed        = "not-allowed-value"
-	CodeUnknownField      = "unknown-field"
-	CodeMustBeTrue        = "must-be-true"
-	CodeTooMany           = "too-many"
-	CodeWrongType         = "wrong-type"
-	CodeMalformed         = "malformed"
-	CodeOutOfRange        = "out-of-range"
-	CodeDuplicate         = "duplicate-value"
-	CodeInvalidEmail      = "invalid-email"
-	CodeInvalidPhone      = "invalid-phone"
-	CodeUnknownStream     = "unknown-stream"
-	CodeStreamClosed      = "stream-closed"
+	// CodeHiddenCharacters refuses, in every free-text field, characters
+	// that hide or reorder what a person reads (zero-width, bidi controls).
+	CodeHiddenCharacters = "hidden-characters"
+	CodeInvalidDate      = "invalid-date"
+	CodeFutureDate       = "future-date"
+	CodeTooOld           = "before-1900"
+	CodeInvalidCountry   = "invalid-country"
+	CodeNotAllowed       = "not-allowed-value"
+	CodeUnknownField     = "unknown-field"
+	CodeMustBeTrue       = "must-be-true"
+	CodeTooMany          = "too-many"
+	CodeWrongType        = "wrong-type"
+	CodeMalformed        = "malformed"
+	CodeOutOfRange       = "out-of-range"
+	CodeDuplicate        = "duplicate-value"
+	CodeInvalidEmail     = "invalid-email"
+	CodeInvalidPhone     = "invalid-phone"
+	CodeUnknownStream    = "unknown-stream"
+	CodeStreamClosed     = "stream-closed"
 	// CodeAllotmentsOverCapacity: the partners' allotments add up to more
 	// than the period's capacity.
 	CodeAllotmentsOverCapacity = "allotments-over-capacity"
 )
 
 var fieldMessages = map[string]text{
+	CodeHiddenCharacters:       {"Remove invisible or direction-changing characters, such as zero-width spaces or right-to-left marks, which can hide what the text says.", "Supprimez les caractères invisibles ou qui changent le sens d’écriture, comme les espaces sans chasse ou les marques de droite à gauche, qui peuvent masquer ce que dit le texte."},
 	CodeRequired:               {"This field is required.", "Ce champ est obligatoire."},
 	CodeTooLong:                {"This value is too long.", "Cette valeur est trop longue."},
 	CodeTooShort:               {"This value is too short.", "Cette valeur est trop courte."},

@@ -130,14 +130,23 @@ func (v *validator) reference(path, s string) {
 		v.add(path, problem.CodeRequired)
 	case !utf8.ValidString(s):
 		v.add(path, problem.CodeInvalidCharacters)
-	case strings.IndexFunc(s, func(r rune) bool {
-		return unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp)
-	}) >= 0:
+	case strings.IndexFunc(s, Hidden) >= 0:
+		v.add(path, problem.CodeHiddenCharacters)
+	case strings.IndexFunc(s, unicode.IsControl) >= 0:
 		v.add(path, problem.CodeInvalidCharacters)
 	case utf8.RuneCountInString(s) > maxReferenceRunes:
 		v.add(path, problem.CodeTooLong)
 	}
 }
+
+// Hidden reports the characters no free-text field accepts: format
+// characters (zero-width spaces and joiners, bidi overrides, embeddings and
+// isolates, soft hyphen) and line or paragraph separators. They hide or
+// reorder what a person reads (a summary shown backwards, a reference that
+// looks like another), and no one types them on purpose. Any other
+// free-text field (in any package) refuses them with this rule and
+// problem.CodeHiddenCharacters.
+func Hidden(r rune) bool { return unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) }
 
 func (v *validator) enum(path, s string, required bool, allowed choices) {
 	switch {
@@ -279,10 +288,12 @@ func (v *validator) profile(p Profile) {
 	}
 	// The summary is free text, so newlines and tabs are fine, but other
 	// control characters only ever come from a broken client or an attack on
-	// whatever later renders the text.
+	// whatever later renders the text; hidden ones are refused as everywhere.
 	switch {
 	case !utf8.ValidString(p.Summary):
 		v.add(path+".summary", problem.CodeInvalidCharacters)
+	case strings.IndexFunc(p.Summary, Hidden) >= 0:
+		v.add(path+".summary", problem.CodeHiddenCharacters)
 	case strings.IndexFunc(p.Summary, func(r rune) bool {
 		return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t'
 	}) >= 0:

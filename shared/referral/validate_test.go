@@ -73,8 +73,8 @@ func TestValidate(t *testing.T) {
 		{"reference 1 char", func(in *Input) { in.PartnerReference = "1" }, nil},
 		{"reference NUL", func(in *Input) { in.PartnerReference = "FLD\x00" }, []problem.FieldError{fe("partner_reference", problem.CodeInvalidCharacters)}},
 		{"reference newline", func(in *Input) { in.PartnerReference = "FLD\n1" }, []problem.FieldError{fe("partner_reference", problem.CodeInvalidCharacters)}},
-		{"reference zero-width", func(in *Input) { in.PartnerReference = "FLD\u200b1" }, []problem.FieldError{fe("partner_reference", problem.CodeInvalidCharacters)}},
-		{"reference bidi override", func(in *Input) { in.PartnerReference = "FLD\u202e1" }, []problem.FieldError{fe("partner_reference", problem.CodeInvalidCharacters)}},
+		{"reference zero-width", func(in *Input) { in.PartnerReference = "FLD\u200b1" }, []problem.FieldError{fe("partner_reference", problem.CodeHiddenCharacters)}},
+		{"reference bidi override", func(in *Input) { in.PartnerReference = "FLD\u202e1" }, []problem.FieldError{fe("partner_reference", problem.CodeHiddenCharacters)}},
 		{"reference invalid UTF-8", func(in *Input) { in.PartnerReference = "FLD\xff" }, []problem.FieldError{fe("partner_reference", problem.CodeInvalidCharacters)}},
 
 		// urgency
@@ -186,6 +186,12 @@ func TestValidate(t *testing.T) {
 		{"summary 4001 runes", func(in *Input) { in.DefenderProfile.Summary = long("ễ", 4001) }, []problem.FieldError{fe("defender_profile.summary", problem.CodeTooLong)}},
 		{"summary lines and tabs", func(in *Input) { in.DefenderProfile.Summary = "one\r\ntwo\tthree" }, nil},
 		{"summary NUL", func(in *Input) { in.DefenderProfile.Summary = "one\x00two" }, []problem.FieldError{fe("defender_profile.summary", problem.CodeInvalidCharacters)}},
+		{"summary right-to-left override", func(in *Input) { in.DefenderProfile.Summary = "paid \u202egnp.exe" }, []problem.FieldError{fe("defender_profile.summary", problem.CodeHiddenCharacters)}},
+		{"summary right-to-left isolate", func(in *Input) { in.DefenderProfile.Summary = "a \u2067b\u2069" }, []problem.FieldError{fe("defender_profile.summary", problem.CodeHiddenCharacters)}},
+		{"summary zero-width space", func(in *Input) { in.DefenderProfile.Summary = "threat\u200bened" }, []problem.FieldError{fe("defender_profile.summary", problem.CodeHiddenCharacters)}},
+		{"summary zero-width joiner", func(in *Input) { in.DefenderProfile.Summary = "a\u200db" }, []problem.FieldError{fe("defender_profile.summary", problem.CodeHiddenCharacters)}},
+		{"summary line separator", func(in *Input) { in.DefenderProfile.Summary = "one\u2028two" }, []problem.FieldError{fe("defender_profile.summary", problem.CodeHiddenCharacters)}},
+		{"summary Arabic and Hebrew text", func(in *Input) { in.DefenderProfile.Summary = "مدافعة عن حقوق الأرض — שלום" }, nil},
 
 		// contact
 		{"no email or phone", func(in *Input) { in.Contact.Email, in.Contact.Phone = "", "" }, []problem.FieldError{fe("contact", problem.CodeRequired)}},

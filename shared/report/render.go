@@ -5,6 +5,8 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"strconv"
+
+	"github.com/haven-hrd/haven/shared/csvsafe"
 )
 
 // JSON renders s as indented JSON with a final newline.
@@ -22,8 +24,11 @@ func CSV(s Summary) ([]byte, error) {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	w.UseCRLF = true
+	// Text cells go through csvsafe.Text (a partner id or stream comes from
+	// configuration, not from Haven); the value is a number Haven formats, so
+	// a negative one stays a number a spreadsheet can sum.
 	rec := func(section, key, measure string, v int) {
-		w.Write([]string{section, key, measure, strconv.Itoa(v)})
+		w.Write([]string{csvsafe.Text(section), csvsafe.Text(key), csvsafe.Text(measure), strconv.Itoa(v)})
 	}
 	w.Write([]string{"section", "key", "measure", "value"})
 	c := s.Counters

@@ -197,3 +197,23 @@ func TestFrenchNumbers(t *testing.T) {
 		}
 	}
 }
+
+// TestCSVNeutralisesFormulas: a text cell a spreadsheet would run gets the
+// quote prefix; a negative count stays a number.
+func TestCSVNeutralisesFormulas(t *testing.T) {
+	s := Summary{Stream: "hrd", Period: 2026, Counters: Counters{Remaining: -3},
+		Partners: []PartnerLine{{Partner: "=HYPERLINK(\"http://x\",\"y\")", Reserved: 2}}}
+	b, err := CSV(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(b)
+	for _, want := range []string{
+		"period,hrd/2026,remaining,-3\r\n",
+		"partner,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",reserved,2\r\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("csv lacks %q:\n%s", want, got)
+		}
+	}
+}

@@ -279,9 +279,18 @@ func validPartnerID(p string) bool {
 // usedStates remembers, per process, the states already returned, until
 // their cookie would have expired anyway. (A state replayed at another
 // instance still needs the same code, which the provider redeems once.)
+//
+// It holds at most maxUsedStates. Under a flood of sign-ins it forgets the
+// oldest state rather than refusing new ones: refusing would let anyone who
+// can complete sign-ins lock everyone out of an instance, while a forgotten
+// state only loses this per-process check for a code the provider has most
+// likely redeemed already.
 type usedStates struct {
 	mu sync.Mutex
 	m  map[string]int64
+	// order holds the states of m oldest first; all cookies live equally
+	// long, so the oldest claimed expires first.
+	order []string
 }
 
 const maxUsedStates = 10000
@@ -296,17 +305,12 @@ func (u *usedStates) claim(state string, expires, now int64) bool {
 	if _, seen := u.m[state]; seen {
 		return false
 	}
-	if len(u.m) >= maxUsedStates {
-		for k, e := range u.m {
-			if e < now {
-				delete(u.m, k)
-			}
-		}
-		if len(u.m) >= maxUsedStates {
-			return false // under a flood, refuse rather than forget
-		}
+	for len(u.order) > 0 && (u.m[u.order[0]] < now || len(u.order) >= maxUsedStates) {
+		delete(u.m, u.order[0])
+		u.order = u.order[1:]
 	}
 	u.m[state] = expires
+	u.order = append(u.order, state)
 	return true
 }
 

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -559,6 +560,49 @@ func TestOIDCUsedStates(t *testing.T) {
 	}
 }
 
+// TestOIDCUsedStatesBounded: more unexpired sign-ins than the bound do not
+// lock sign-in; the oldest states are forgotten, recent ones still refuse a
+// replay, and memory stays bounded.
+func TestOIDCUsedStatesBounded(t *testing.T) {
+	var u usedStates
+	const expires, now = 600, 0
+	for i := range maxUsedStates + 5 {
+		if !u.claim("s"+strconv.Itoa(i), expires, now) {
+			t.Fatalf("sign-in %d refused", i+1)
+		}
+	}
+	if !u.claim("next", expires, now) {
+		t.Error("the sign-in after the bound was refused")
+	}
+	if u.claim("next", expires, now) || u.claim("s"+strconv.Itoa(maxUsedStates), expires, now) {
+		t.Error("a recent state was accepted twice")
+	}
+	if len(u.m) > maxUsedStates || len(u.order) != len(u.m) {
+		t.Errorf("held %d states (%d in order), bound %d", len(u.m), len(u.order), maxUsedStates)
+	}
+	// Expired states go first, whatever the count.
+	if !u.claim("later", 1300, 700) || len(u.m) != 1 {
+		t.Errorf("after expiry: held %d states, want 1", len(u.m))
+	}
+}
+
+// TestOIDCSignInAfterFlood: with more unexpired sign-ins returned on this
+// instance than it remembers, the next sign-in still completes.
+func TestOIDCSignInAfterFlood(t *testing.T) {
+	p := newFakeProvider(t)
+	p.idToken = func(g grant) string { return sign(t, jwt.SigningMethodRS256, "rsa-1", p.rsaKey, p.claims(g)) }
+	h := newOIDCHarness(t, p)
+	now := testenv.Now().Unix()
+	for i := range maxUsedStates + 1 {
+		h.form.used.claim("flood-"+strconv.Itoa(i), now+600, now)
+	}
+	cookie, code, state := h.start(t, "forms.example.org", "en")
+	resp := h.get(t, "forms.example.org", SignInPath, map[string]string{"code": code, "state": state}, cookie)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("sign-in after %d others = %d %s", maxUsedStates+1, resp.StatusCode, resp.Body)
+	}
+}
+
 // TestOIDCDiscoveryIssuer: a discovery document naming another issuer is
 // refused.
 func TestOIDCDiscoveryIssuer(t *testing.T) {
@@ -568,5 +612,21 @@ func TestOIDCDiscoveryIssuer(t *testing.T) {
 	resp := h.get(t, "forms.example.org", SignInPath, nil)
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("= %d", resp.StatusCode)
+	}
+}
+
+// TestFormPagesHSTS: the form's pages carry HSTS off loopback, not on it.
+func TestFormPagesHSTS(t *testing.T) {
+	h := newOIDCHarness(t, newFakeProvider(t))
+	for host, want := range map[string]string{
+		"forms.example.org": "max-age=63072000; includeSubDomains",
+		"127.0.0.1:3000":    "",
+		"localhost:3000":    "",
+	} {
+		for _, path := range []string{"/", SignInPath} {
+			if got := h.get(t, host, path, nil).Headers["Strict-Transport-Security"]; got != want {
+				t.Errorf("%s%s: Strict-Transport-Security = %q, want %q", host, path, got, want)
+			}
+		}
 	}
 }

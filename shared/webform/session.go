@@ -10,12 +10,13 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"net"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/haven-hrd/haven/shared/apigw"
 )
 
 // MinSessionKeyBytes is the shortest SESSION_KEY accepted.
@@ -145,18 +146,7 @@ type cookieSpec struct{ secure bool }
 // specFor: Secure everywhere except loopback, where browsers are served over
 // plain http by the local runner.
 func specFor(host string) cookieSpec {
-	h := host
-	if hh, _, err := net.SplitHostPort(host); err == nil {
-		h = hh
-	}
-	h = strings.Trim(h, "[]")
-	if h == "localhost" {
-		return cookieSpec{}
-	}
-	if ip := net.ParseIP(h); ip != nil && ip.IsLoopback() {
-		return cookieSpec{}
-	}
-	return cookieSpec{secure: true}
+	return cookieSpec{secure: !apigw.LoopbackHost(host)}
 }
 
 // sessionCookie is the session cookie's name: with Secure it takes the

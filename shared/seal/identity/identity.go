@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/mtibben/confusables"
 	"golang.org/x/text/cases"
 	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
@@ -25,7 +26,9 @@ import (
 // (full Unicode case folding, so ß matches ss), diacritics (removed: ễ → e),
 // a few letters with strokes that carry no decomposable mark (đ → d, ø → o,
 // ł → l, æ → ae, …), invisible format characters, apostrophes, hyphens and
-// dots (removed: O'Brien matches OBrien), other punctuation and symbols (word
+// dots (removed: O'Brien matches OBrien), letters of other scripts that look
+// like Latin ones (the UTS #39 confusable skeleton: a Cyrillic М matches a
+// Latin M), other punctuation and symbols (word
 // breaks), runs of white space, and which name is given and which family
 // (tokens are sorted). A "|" in a name becomes a word break, so the name part
 // cannot reach into the date or nationality.
@@ -47,6 +50,30 @@ func nameTokens(s string) []string {
 		// combining mark, which would split "O´Brien" in two.
 		runes.Remove(runes.Predicate(isJoiner)),
 		norm.NFKC,
+		runes.Map(unicode.ToUpper),
+	)
+	upper, _, err := transform.String(t, s)
+	if err != nil {
+		upper = strings.ToUpper(s)
+	}
+	// The UTS #39 skeleton maps letters of other scripts that look like
+	// Latin ones (Cyrillic М, Greek Α) to them. It is taken of the upper
+	// case: UTS #39 is case-sensitive and its lower-case prototypes differ
+	// by script (Latin m becomes rn, Cyrillic м becomes ʍ) while the capitals
+	// meet (М and M). Its one cost on Latin names: I's skeleton is l, so i
+	// and l conflate, which the fingerprint can afford (see Normalise). Only
+	// letters are mapped: digits and punctuation (1 and | look like l) stay
+	// what they are, word breaks included.
+	var b strings.Builder
+	for _, r := range upper {
+		if unicode.IsLetter(r) {
+			b.WriteString(confusables.Skeleton(string(r)))
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	s = b.String()
+	t = transform.Chain(
 		cases.Fold(),
 		norm.NFD,
 		runes.Remove(runes.In(unicode.Mn)),
