@@ -28,7 +28,8 @@ fuzz:
 
 # Deployable artifacts: dist/<LogicalId>.zip for every function of template.yaml,
 # bootstrap at the zip root, linux/arm64, CGO_ENABLED=0, -tags lambda.norpc,
-# -trimpath, -ldflags='-s -w' (infra/build reads the function list from the template).
+# -trimpath, -ldflags='-s -w', -gcflags='github.com/...=-l' (infra/build reads the
+# function list from the template; build.Flags says why).
 # ROOT makes the targets work from any directory: `sam build` runs
 # `make -f <this Makefile> build-<LogicalId>` in a scratch copy of the CodeUri.
 ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
