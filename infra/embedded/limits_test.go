@@ -18,8 +18,10 @@ import (
 	"github.com/haven-hrd/haven/shared/awsconn"
 )
 
-// start serves an embedded DynamoDB and returns a client of it that does
-// not retry (a refusal shows at once).
+// startLimited serves an embedded DynamoDB and returns a client of it. The
+// client keeps the SDK's retries: a refusal (ValidationException) is not
+// retried, and a connection the transport dropped while draining an error
+// body (seen under load) is.
 func startLimited(t *testing.T) *dynamodb.Client {
 	t.Helper()
 	d, err := embedded.StartDynamoDB("127.0.0.1:0")
@@ -27,7 +29,7 @@ func startLimited(t *testing.T) *dynamodb.Client {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
-	c, err := awsconn.New(context.Background(), awsconn.Options{DynamoDBEndpoint: d.URL, MaxAttempts: 1})
+	c, err := awsconn.New(context.Background(), awsconn.Options{DynamoDBEndpoint: d.URL})
 	if err != nil {
 		t.Fatal(err)
 	}
