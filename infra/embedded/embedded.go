@@ -40,13 +40,16 @@ func StartDynamoDB(addr string, wraps ...func(http.Handler) http.Handler) (*Dyna
 		return nil, fmt.Errorf("listen for dynamodb on %s: %w", addr, err)
 	}
 	s := server.NewServer()
-	// DynamoDB's limits and table calls, which minidyn lacks (limits.go);
-	// the wraps (the runner's journal) sit outside them, so only what the
-	// limits accept is journaled.
-	hs := &http.Server{Handler: withLimits(s), ReadHeaderTimeout: 10 * time.Second}
+	// The wraps (the runner's journal) sit right on minidyn, so they see
+	// exactly the writes minidyn applies, in its order — a refused write
+	// never reaches them, and the writes the limits make themselves (putting
+	// back an item an update grew past 400 KB) are journaled too. DynamoDB's
+	// limits and table calls, which minidyn lacks, come first (limits.go).
+	var h http.Handler = s
 	for _, wrap := range wraps {
-		hs.Handler = wrap(hs.Handler)
+		h = wrap(h)
 	}
+	hs := &http.Server{Handler: withLimits(h), ReadHeaderTimeout: 10 * time.Second}
 	go hs.Serve(ln)
 	return &DynamoDB{URL: "http://" + ln.Addr().String(), Server: s, srv: hs, ln: ln}, nil
 }
