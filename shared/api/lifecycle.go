@@ -410,8 +410,8 @@ func (d *Deps) reviseUrgency(ctx context.Context, r *apigw.Request) (apigw.Respo
 	switch {
 	case b.Reason == nil:
 		fields = append(fields, problem.FieldError{Field: "reason", Code: problem.CodeRequired})
-	case !referral.UrgencyReason(*b.Reason).Valid():
-		fields = append(fields, problem.FieldError{Field: "reason", Code: problem.CodeNotAllowed})
+	default:
+		fields = append(fields, reason.CheckOne(reason.Urgency, "reason", *b.Reason)...)
 	}
 	if len(fields) > 0 {
 		return apigw.Response{}, problem.Invalid(fields...)

@@ -162,7 +162,7 @@ func TestUrgencyRevision(t *testing.T) {
 		mustCreate(t, e.Store, r)
 		drive(t, e.Store, r.ID, referral.Eligible, referral.Waitlisted)
 	}
-	st := dynamostore.Step{ID: "SECOND", Urgency: referral.Emergency, Reason: string(referral.ReasonNewThreat), Action: referral.ActionUrgency, ActorRole: "officer", Nonce: "u1"}
+	st := dynamostore.Step{ID: "SECOND", Urgency: referral.Emergency, Reason: "new-threat", Action: referral.ActionUrgency, ActorRole: "officer", Nonce: "u1"}
 	res, _, err := e.Store.Move(ctx, st, noRecord, tick())
 	if err != nil || res.Referral.Urgency != referral.Emergency || res.Referral.Status != referral.Waitlisted {
 		t.Fatalf("revise: %+v %v", res.Referral, err)
@@ -179,7 +179,7 @@ func TestUrgencyRevision(t *testing.T) {
 		t.Errorf("waitlist (-want +got):\n%s", diff)
 	}
 	evs, _ := e.Store.History(ctx, "SECOND")
-	if last := evs[len(evs)-1]; last.Action != referral.ActionUrgency || last.Reason != string(referral.ReasonNewThreat) {
+	if last := evs[len(evs)-1]; last.Action != referral.ActionUrgency || last.Reason != "new-threat" {
 		t.Errorf("audit %+v", last)
 	}
 	drive(t, e.Store, "FIRST", referral.Withdrawn)

@@ -127,7 +127,7 @@ func TestConcurrencyNeverOverbooks(t *testing.T) {
 							_, err = e.Store.Promote(ctx, "hrd", lcYear+rng.IntN(2), tick)
 						case 10:
 							urgencies := []referral.Urgency{referral.Normal, referral.Urgent, referral.Emergency}
-							st := dynamostore.Step{ID: id, Urgency: urgencies[rng.IntN(3)], Reason: string(referral.ReasonOfficerAssessment),
+							st := dynamostore.Step{ID: id, Urgency: urgencies[rng.IntN(3)], Reason: "officer-assessment",
 								Action: referral.ActionUrgency, ActorRole: "officer", Nonce: fmt.Sprint("urg", w, "-", i)}
 							_, _, err = e.Store.Move(ctx, st, noRecord, tick())
 						case 11:

@@ -36,7 +36,7 @@ type Step struct {
 	// ArrivedOn is the arrival date (YYYY-MM-DD) of an arrival.
 	ArrivedOn string
 	// Urgency, with To empty, is an officer's revision of the urgency,
-	// for Reason (a referral.UrgencyReason).
+	// for Reason (a shared/reason Urgency code).
 	Urgency   referral.Urgency
 	Reason    string
 	ActorRole string

@@ -16,9 +16,13 @@ const (
 	Refused Kind = "refused"
 	// Withdrawn reasons explain a withdrawal.
 	Withdrawn Kind = "withdrawn"
+	// Urgency reasons explain an officer's revision of a referral's
+	// urgency. They are kept in its history, never in its reasons.
+	Urgency Kind = "urgency"
 )
 
-// Kinds lists every kind, in lifecycle order.
+// Kinds lists the kinds of a referral's own reasons (an outcome's), in
+// lifecycle order.
 func Kinds() []Kind { return []Kind{Ineligible, Refused, Withdrawn} }
 
 // Label is a code's text for people, in both languages.
@@ -121,11 +125,28 @@ var lists = map[Kind][]entry{
 			"A duplicate of another referral of the same defender",
 			"Doublon d’une autre recommandation du même défenseur"}},
 	},
+	Urgency: {
+		{"new-threat", Label{
+			"A new threat to the defender",
+			"Une nouvelle menace contre la personne défenseure"}},
+		{"situation-worsened", Label{
+			"The defender’s situation has worsened",
+			"La situation de la personne défenseure s’est aggravée"}},
+		{"situation-improved", Label{
+			"The defender’s situation has improved",
+			"La situation de la personne défenseure s’est améliorée"}},
+		{"officer-assessment", Label{
+			"The officer’s own assessment",
+			"L’évaluation de l’agente ou de l’agent"}},
+		{"raised-by-partner", Label{
+			"Raised by the referring partner",
+			"Signalée par le partenaire de recommandation"}},
+	},
 }
 
 var labels = func() map[string]Label {
 	m := map[string]Label{}
-	for _, k := range Kinds() {
+	for _, k := range append(Kinds(), Urgency) {
 		for _, e := range lists[k] {
 			if e.label != (Label{}) {
 				m[e.code] = e.label

@@ -49,6 +49,7 @@ func TestSpecListsTheCodes(t *testing.T) {
 		{"ScreeningRequest.reasons", items(prop("ScreeningRequest", "reasons"), nil), reason.Codes(reason.Ineligible)},
 		{"DecisionRequest.reasons", items(prop("DecisionRequest", "reasons"), nil), reason.Codes(reason.Refused)},
 		{"WithdrawalRequest.reason", prop("WithdrawalRequest", "reason"), reason.Codes(reason.Withdrawn)},
+		{"UrgencyRequest.reason", prop("UrgencyRequest", "reason"), reason.Codes(reason.Urgency)},
 		{"ReferralView.reasons", items(prop("ReferralView", "reasons"), &most), reason.All()},
 		{"ReferralListItem.reasons", items(prop("ReferralListItem", "reasons"), &most), reason.All()},
 	}
@@ -62,7 +63,7 @@ func TestSpecListsTheCodes(t *testing.T) {
 			t.Errorf("%s: enum differs from shared/reason (-code +spec):\n%s", f.name, diff)
 		}
 	}
-	for name, k := range map[string]reason.Kind{"IneligibleReason": reason.Ineligible, "RefusalReason": reason.Refused, "WithdrawalReason": reason.Withdrawn} {
+	for name, k := range map[string]reason.Kind{"IneligibleReason": reason.Ineligible, "RefusalReason": reason.Refused, "WithdrawalReason": reason.Withdrawn, "UrgencyReason": reason.Urgency} {
 		raw, _ := schemas[name].Value.Extensions["x-labels"].(map[string]any)
 		got := map[string]reason.Label{}
 		for code, v := range raw {

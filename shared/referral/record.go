@@ -43,7 +43,7 @@ type Event struct {
 	// Previous names, on a creation, the earlier referral whose
 	// partner_reference this one took over once it ended.
 	Previous string `json:"previous_referral,omitempty"`
-	// Reason is an urgency change's reason code (UrgencyReason).
+	// Reason is an urgency change's reason code (shared/reason's Urgency).
 	Reason string `json:"reason,omitempty"`
 }
 
