@@ -6,6 +6,9 @@ import (
 	"unicode"
 
 	"pgregory.net/rapid"
+
+	"github.com/haven-hrd/haven/infra/testenv"
+	"github.com/haven-hrd/haven/shared/quota"
 )
 
 // rule is one the document states in words because a schema cannot: how a
@@ -32,6 +35,19 @@ func inBody(_ *operation, n node) bool {
 
 func describedRules(e *env) []rule {
 	return []rule{
+		{
+			// "that period must exist (else 404)": three valid years in four
+			// are the seeded one (the runner's current year), so that
+			// allocations, decisions and arrivals succeed as often as not;
+			// the rest are drawn from the schema and may name no period.
+			name: "existing-period", schema: "Year",
+			valid: func(g *gen, n node, path string) (any, bool) {
+				if rapid.IntRange(0, 3).Draw(g.t, "the seeded year for "+path) == 0 {
+					return nil, false
+				}
+				return quota.YearOf(testenv.Now()), true
+			},
+		},
 		{
 			// "they sum to at most capacity (else 400
 			// allotments-over-capacity)": valid requests keep the sum within
