@@ -118,3 +118,26 @@ func TestEveryWayOffTheWaitlist(t *testing.T) {
 		})
 	}
 }
+
+// TestUrgencyRevisionMovesAWaitingReferral: an officer's revision of a
+// waiting referral's urgency moves its waitlist entry (a delete and a put in
+// the revision's transaction: dynamodb:DeleteItem under the revise-urgency
+// function's own policy), and it keeps waiting.
+func TestUrgencyRevisionMovesAWaitingReferral(t *testing.T) {
+	h := newHarness(t, testenv.Options{})
+	h.setCapacity(4)
+	big, small := h.newReferral("URG-BIG", 3, "normal"), h.newReferral("URG-SMALL", 1, "normal")
+	for _, id := range []string{big, small} {
+		h.mustStep("screen-referral", id, officer, `{"outcome": "eligible"}`)
+	}
+	h.mustStep("allocate-referral", big, officer, `{}`)
+	if got := h.mustStep("allocate-referral", small, officer, `{}`); got != "waitlisted" {
+		t.Fatalf("small: %s, want waitlisted", got)
+	}
+	if got := h.mustStep("revise-urgency", small, officer, `{"urgency": "emergency", "reason": "new-threat"}`); got != "waitlisted" {
+		t.Errorf("after the revision: %s, want waitlisted", got)
+	}
+	if got := h.periodView()["waitlisted_persons"]; got != 2.0 {
+		t.Errorf("waitlisted persons %v, want 2 (the small family still waits)", got)
+	}
+}
