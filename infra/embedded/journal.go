@@ -209,7 +209,7 @@ func (j *Journal) serve(w http.ResponseWriter, r *http.Request) {
 	resp.writeTo(w)
 }
 
-func (j *Journal) apply(op string, body []byte, r *http.Request) (*response, error) {
+func (j *Journal) apply(op string, body []byte, r *http.Request) (*recorder, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.err != nil {
@@ -218,7 +218,7 @@ func (j *Journal) apply(op string, body []byte, r *http.Request) (*response, err
 	if j.f == nil {
 		return nil, errClosed
 	}
-	resp := &response{header: http.Header{}}
+	resp := &recorder{header: http.Header{}}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	j.next.ServeHTTP(resp, r)
 	ok := resp.ok()
@@ -428,11 +428,11 @@ func (j *Journal) scan(table string, emit func(json.RawMessage) error) error {
 
 // call hands one request to the server in process, as the SDK would send
 // it, bypassing the journal.
-func (j *Journal) call(op string, body []byte) *response {
+func (j *Journal) call(op string, body []byte) *recorder {
 	req, _ := http.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
 	req.Header.Set("X-Amz-Target", "DynamoDB_20120810."+op)
 	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
-	resp := &response{header: http.Header{}}
+	resp := &recorder{header: http.Header{}}
 	j.next.ServeHTTP(resp, req)
 	return resp
 }
@@ -442,26 +442,11 @@ func operation(r *http.Request) string {
 	return t[strings.LastIndexByte(t, '.')+1:]
 }
 
-// response holds a server's answer until the write it reports is durable.
-type response struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
-}
+// A recorder (limits.go) holds minidyn's answer until the write it reports
+// is durable.
+func (r *recorder) ok() bool { return r.status == http.StatusOK || r.status == 0 }
 
-func (r *response) Header() http.Header { return r.header }
-func (r *response) WriteHeader(status int) {
-	if r.status == 0 {
-		r.status = status
-	}
-}
-func (r *response) Write(b []byte) (int, error) {
-	r.WriteHeader(http.StatusOK)
-	return r.body.Write(b)
-}
-func (r *response) ok() bool { return r.status == http.StatusOK || r.status == 0 }
-
-func (r *response) writeTo(w http.ResponseWriter) {
+func (r *recorder) writeTo(w http.ResponseWriter) {
 	for k, v := range r.header {
 		w.Header()[k] = v
 	}

@@ -734,7 +734,8 @@ func (r reply) write(w http.ResponseWriter) {
 	w.Write(bytes.TrimSuffix(r.body, []byte("\n")))
 }
 
-// recorder keeps what minidyn answers, to check it or pass it on.
+// recorder keeps what minidyn answers, to check it or pass it on (the
+// limits) or to hold it until the write is durable (the journal).
 type recorder struct {
 	header http.Header
 	status int
