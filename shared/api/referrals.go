@@ -246,8 +246,20 @@ func (d *Deps) listReferrals(ctx context.Context, r *apigw.Request) (apigw.Respo
 		return apigw.Response{}, err
 	}
 	items := make([]listItem, 0, len(page.Items))
+	ids := make([]string, 0, len(page.Items))
 	for _, ref := range page.Items {
 		items = append(items, listItem{Referral: presentable(ref)})
+		ids = append(ids, ref.ID)
+	}
+	// A page shows names and birth dates: it is audited, in one write for the
+	// whole page, before it is served. An empty page shows no one.
+	if len(ids) > 0 {
+		if err := d.Store.RecordPageRead(ctx, dynamostore.PageRead{
+			At: d.Now(), Actor: r.Caller.Subject, ActorRole: string(r.Caller.PrimaryRole()),
+			Partner: r.Caller.PartnerScope(), RequestID: r.RequestID, ReferralIDs: ids,
+		}, d.NewID()); err != nil {
+			return apigw.Response{}, err
+		}
 	}
 	body := map[string]any{"items": items}
 	if page.Next != nil {
