@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/haven-hrd/haven/shared/apigw"
 	"github.com/haven-hrd/haven/shared/dynamostore"
@@ -18,6 +19,31 @@ import (
 type view struct {
 	referral.Referral
 	PossibleDuplicates []string `json:"possible_duplicates,omitempty"`
+}
+
+// bareView is a referral without personal data (openapi's
+// BareReferralView).
+type bareView struct {
+	ID               string           `json:"id"`
+	Partner          string           `json:"partner"`
+	Status           referral.Status  `json:"status"`
+	Persons          int              `json:"persons"`
+	Period           int              `json:"period,omitempty"`
+	Reasons          []string         `json:"reasons,omitempty"`
+	WaitlistReason   string           `json:"waitlist_reason,omitempty"`
+	CreatedAt        time.Time        `json:"created_at"`
+	UpdatedAt        time.Time        `json:"updated_at"`
+	Stream           string           `json:"stream"`
+	PartnerReference string           `json:"partner_reference"`
+	Urgency          referral.Urgency `json:"urgency"`
+}
+
+func bareOf(r referral.Referral) bareView {
+	return bareView{
+		ID: r.ID, Partner: r.Partner, Status: r.Status, Persons: r.Persons, Period: r.Period, Reasons: r.Reasons,
+		WaitlistReason: r.WaitlistReason, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		Stream: r.Stream, PartnerReference: r.PartnerReference, Urgency: r.Urgency,
+	}
 }
 
 // presentable fills empty lists so clients always get arrays, never null.
