@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/haven-hrd/haven/infra/testenv"
+	"github.com/haven-hrd/haven/shared/apigw"
 	"github.com/haven-hrd/haven/shared/dynamostore"
 	"github.com/haven-hrd/haven/shared/problem"
 )
@@ -686,5 +687,31 @@ func TestListPageReadAudit(t *testing.T) {
 	oldest, err := h.env.Store.PageReads(t.Context(), today, ids[2])
 	if err != nil || len(oldest) != 1 || !cmp.Equal(oldest[0].ReferralIDs, ids[2:]) {
 		t.Errorf("page reads of %s: %+v, %v", ids[2], oldest, err)
+	}
+}
+
+// Every request line of a function says who asked, as the keyed hash of the
+// subject; no line holds the subject.
+func TestRequestLogCallerHash(t *testing.T) {
+	h := newHarness(t, testenv.Options{})
+	const subject = "b41c07e2-subject-of-a-partner"
+	resp := h.do("list-referrals", req{method: "GET", route: "GET /referrals", path: "/referrals", role: "partner", partner: "unhcr", sub: subject})
+	if resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, resp.Body)
+	}
+	logs := h.logs.String()
+	if strings.Contains(logs, subject) {
+		t.Errorf("the log holds the subject: %s", logs)
+	}
+	want := apigw.CallerHash([]byte(testenv.TestCallerKey))(subject)
+	found := false
+	for _, l := range strings.Split(strings.TrimSpace(logs), "\n") {
+		var line map[string]any
+		if json.Unmarshal([]byte(l), &line) == nil && line["msg"] == "request" && line["route"] == "GET /referrals" {
+			found = line["caller"] == want
+		}
+	}
+	if !found {
+		t.Errorf("no request line with caller %q: %s", want, logs)
 	}
 }
