@@ -239,6 +239,9 @@ func (e *Env) SetCapacity(t testing.TB, stream string, year, capacity int) {
 	}
 }
 
+// TestCallerKey keys the request log's caller hash in tests.
+const TestCallerKey = "test caller key, 32 bytes or more"
+
 // Deps wires Haven's steps to the environment. Logs go to w (nil: discarded);
 // now is the steps' clock (nil: the environment's).
 func (e *Env) Deps(w io.Writer, now func() time.Time) *api.Deps {
@@ -251,6 +254,7 @@ func (e *Env) Deps(w io.Writer, now func() time.Time) *api.Deps {
 	d := &api.Deps{
 		Store: e.Store, Finger: e.Sealer, Cursors: cursor.NewSigner([]byte("test cursor key, 32 bytes or more")),
 		Log: slog.New(slog.NewJSONHandler(w, nil)), Claims: apigw.DefaultClaims, Now: now,
+		CallerHash: apigw.CallerHash([]byte(TestCallerKey)),
 	}
 	if e.Clients != nil {
 		d.AWS = e.Clients.Config

@@ -53,6 +53,9 @@ type Deps struct {
 	NewID func() string
 	// Web configures the web-form function (session key, sign-in).
 	Web WebConfig
+	// CallerHash is the keyed hash of a caller's subject for the request
+	// log (apigw.CallerHash); nil leaves the log without a caller field.
+	CallerHash func(subject string) string
 	// Promote allocates waitlisted referrals of a period that now fit.
 	Promote func(ctx context.Context, stream string, year int) error
 }
@@ -81,13 +84,13 @@ func (d *Deps) WithDefaults() *Deps {
 }
 
 func (d *Deps) http(step apigw.Step) any {
-	return apigw.Wrap(apigw.Options{Log: d.Log, Claims: d.Claims}, step)
+	return apigw.Wrap(apigw.Options{Log: d.Log, Claims: d.Claims, CallerHash: d.CallerHash}, step)
 }
 
 // Public wraps a step whose routes have no JWT authorizer (the web form),
 // ready for lambda.Start or lambda.NewHandler.
 func (d *Deps) Public(step apigw.Step) any {
-	return apigw.Wrap(apigw.Options{Log: d.Log, Claims: d.Claims, Public: true}, step)
+	return apigw.Wrap(apigw.Options{Log: d.Log, Claims: d.Claims, Public: true, CallerHash: d.CallerHash}, step)
 }
 
 // WebConfig configures the web-form function. It holds plain values only:

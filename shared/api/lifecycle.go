@@ -230,8 +230,9 @@ func (d *Deps) move(ctx context.Context, r *apigw.Request, st dynamostore.Step) 
 		return fromReplay(*stored), nil
 	}
 	if res.Unchanged {
-		// Nothing was written (a waitlisted referral that still does not fit).
-		return apigw.JSON(http.StatusOK, view{Referral: presentable(res.Referral)})
+		// Nothing was written (a waitlisted referral that still does not
+		// fit): the answer shows no one, so there is no read to audit.
+		return apigw.JSON(http.StatusOK, bareOf(res.Referral))
 	}
 	r.Log.Info("referral moved", "referral_id", res.Referral.ID, "status", string(res.Referral.Status))
 	if res.Released {

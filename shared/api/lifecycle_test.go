@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -396,5 +397,39 @@ func TestWaitlistSweep(t *testing.T) {
 	pv := h.periodView()
 	if pv["reserved"] != 2.0 || pv["waitlisted_persons"] != 0.0 {
 		t.Errorf("period after sweep: %v", pv)
+	}
+}
+
+// TestUnchangedMoveIsBare: allocating a waitlisted referral that still does
+// not fit changes nothing and answers the bare view: no names, no contact,
+// so there is no read to audit.
+func TestUnchangedMoveIsBare(t *testing.T) {
+	h := newHarness(t, testenv.Options{})
+	h.setCapacity(2)
+	id := h.newReferral("F3", 2, "normal")
+	h.mustStep("screen-referral", id, officer, `{"outcome": "eligible"}`)
+	if got := h.mustStep("allocate-referral", id, officer, `{}`); got != "waitlisted" {
+		t.Fatalf("allocate: %s, want waitlisted", got)
+	}
+	resp := h.step("allocate-referral", id, officer, `{}`, "")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("again: %d %s", resp.StatusCode, resp.Body)
+	}
+	got := decode(t, resp)
+	if got["status"] != "waitlisted" || got["id"] != id {
+		t.Errorf("again: %s", resp.Body)
+	}
+	for _, field := range []string{"principal", "family_members", "contact", "country_of_asylum", "defender_profile", "consent"} {
+		if _, ok := got[field]; ok {
+			t.Errorf("the unchanged answer carries %s", field)
+		}
+	}
+	var in map[string]any
+	json.Unmarshal([]byte(referralBody(t)), &in)
+	principal, contact := in["principal"].(map[string]any), in["contact"].(map[string]any)
+	for _, v := range []any{principal["given_name"], principal["family_name"], principal["date_of_birth"], contact["email"]} {
+		if s, _ := v.(string); s == "" || strings.Contains(resp.Body, s) {
+			t.Errorf("the unchanged answer shows %q: %s", s, resp.Body)
+		}
 	}
 }

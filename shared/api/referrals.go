@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/haven-hrd/haven/shared/apigw"
 	"github.com/haven-hrd/haven/shared/dynamostore"
@@ -18,6 +19,31 @@ import (
 type view struct {
 	referral.Referral
 	PossibleDuplicates []string `json:"possible_duplicates,omitempty"`
+}
+
+// bareView is a referral without personal data (openapi's
+// BareReferralView).
+type bareView struct {
+	ID               string           `json:"id"`
+	Partner          string           `json:"partner"`
+	Status           referral.Status  `json:"status"`
+	Persons          int              `json:"persons"`
+	Period           int              `json:"period,omitempty"`
+	Reasons          []string         `json:"reasons,omitempty"`
+	WaitlistReason   string           `json:"waitlist_reason,omitempty"`
+	CreatedAt        time.Time        `json:"created_at"`
+	UpdatedAt        time.Time        `json:"updated_at"`
+	Stream           string           `json:"stream"`
+	PartnerReference string           `json:"partner_reference"`
+	Urgency          referral.Urgency `json:"urgency"`
+}
+
+func bareOf(r referral.Referral) bareView {
+	return bareView{
+		ID: r.ID, Partner: r.Partner, Status: r.Status, Persons: r.Persons, Period: r.Period, Reasons: r.Reasons,
+		WaitlistReason: r.WaitlistReason, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		Stream: r.Stream, PartnerReference: r.PartnerReference, Urgency: r.Urgency,
+	}
 }
 
 // presentable fills empty lists so clients always get arrays, never null.
@@ -246,8 +272,20 @@ func (d *Deps) listReferrals(ctx context.Context, r *apigw.Request) (apigw.Respo
 		return apigw.Response{}, err
 	}
 	items := make([]listItem, 0, len(page.Items))
+	ids := make([]string, 0, len(page.Items))
 	for _, ref := range page.Items {
 		items = append(items, listItem{Referral: presentable(ref)})
+		ids = append(ids, ref.ID)
+	}
+	// A page shows names and birth dates: it is audited, in one write for the
+	// whole page, before it is served. An empty page shows no one.
+	if len(ids) > 0 {
+		if err := d.Store.RecordPageRead(ctx, dynamostore.PageRead{
+			At: d.Now(), Actor: r.Caller.Subject, ActorRole: string(r.Caller.PrimaryRole()),
+			Partner: r.Caller.PartnerScope(), RequestID: r.RequestID, ReferralIDs: ids,
+		}, d.NewID()); err != nil {
+			return apigw.Response{}, err
+		}
 	}
 	body := map[string]any{"items": items}
 	if page.Next != nil {

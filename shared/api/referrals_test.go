@@ -7,10 +7,13 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/haven-hrd/haven/infra/testenv"
+	"github.com/haven-hrd/haven/shared/apigw"
+	"github.com/haven-hrd/haven/shared/dynamostore"
 	"github.com/haven-hrd/haven/shared/problem"
 )
 
@@ -644,5 +647,71 @@ func TestUnavailableIsRetryable(t *testing.T) {
 	list := h.do("list-referrals", req{method: "GET", route: "GET /referrals", path: "/referrals", role: "officer"})
 	if n := len(decode(t, list)["items"].([]any)); n != 1 {
 		t.Errorf("%d referrals after outage and retries, want 1", n)
+	}
+}
+
+// A list page is audited in one item: who asked, under which scope, in
+// which request, and which referrals it showed. An empty page shows no one.
+func TestListPageReadAudit(t *testing.T) {
+	h := newHarness(t, testenv.Options{})
+	var ids []string
+	for i := 0; i < 3; i++ {
+		resp := h.create(withField(t, referralBody(t), "partner_reference", fmt.Sprintf("P-%d", i)), "unhcr", "")
+		ids = append([]string{decode(t, resp)["id"].(string)}, ids...) // newest first
+	}
+	list := func(q map[string]string, role, partner string) map[string]any {
+		resp := h.do("list-referrals", req{method: "GET", route: "GET /referrals", path: "/referrals", query: q, role: role, partner: partner, sub: "subject-" + role})
+		if resp.StatusCode != 200 {
+			t.Fatalf("%d %s", resp.StatusCode, resp.Body)
+		}
+		return decode(t, resp)
+	}
+	first := list(map[string]string{"limit": "2"}, "partner", "unhcr")
+	list(map[string]string{"limit": "2", "cursor": first["next_cursor"].(string)}, "partner", "unhcr")
+	list(map[string]string{"status": "arrived"}, "officer", "")
+	reqID := event(t, "create-referral.json").RequestContext.RequestID
+	got, err := h.env.Store.PageReads(t.Context(), today, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range got {
+		got[i].At = time.Time{}
+	}
+	want := []dynamostore.PageRead{
+		{Actor: "subject-partner", ActorRole: "partner", Partner: "unhcr", RequestID: reqID, ReferralIDs: ids[:2]},
+		{Actor: "subject-partner", ActorRole: "partner", Partner: "unhcr", RequestID: reqID, ReferralIDs: ids[2:]},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("page reads (-want +got):\n%s", diff)
+	}
+	oldest, err := h.env.Store.PageReads(t.Context(), today, ids[2])
+	if err != nil || len(oldest) != 1 || !cmp.Equal(oldest[0].ReferralIDs, ids[2:]) {
+		t.Errorf("page reads of %s: %+v, %v", ids[2], oldest, err)
+	}
+}
+
+// Every request line of a function says who asked, as the keyed hash of the
+// subject; no line holds the subject.
+func TestRequestLogCallerHash(t *testing.T) {
+	h := newHarness(t, testenv.Options{})
+	const subject = "b41c07e2-subject-of-a-partner"
+	resp := h.do("list-referrals", req{method: "GET", route: "GET /referrals", path: "/referrals", role: "partner", partner: "unhcr", sub: subject})
+	if resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, resp.Body)
+	}
+	logs := h.logs.String()
+	if strings.Contains(logs, subject) {
+		t.Errorf("the log holds the subject: %s", logs)
+	}
+	want := apigw.CallerHash([]byte(testenv.TestCallerKey))(subject)
+	found := false
+	for _, l := range strings.Split(strings.TrimSpace(logs), "\n") {
+		var line map[string]any
+		if json.Unmarshal([]byte(l), &line) == nil && line["msg"] == "request" && line["route"] == "GET /referrals" {
+			found = line["caller"] == want
+		}
+	}
+	if !found {
+		t.Errorf("no request line with caller %q: %s", want, logs)
 	}
 }

@@ -103,6 +103,10 @@ type Options struct {
 	Claims ClaimNames
 	// Public steps (the form pages) run without an authenticated caller.
 	Public bool
+	// CallerHash, when set, gives the request line a "caller" field: a keyed
+	// hash of the caller's subject (see CallerHash). An empty hash (no key
+	// to be had) leaves the field out.
+	CallerHash func(subject string) string
 }
 
 // Wrap turns a step into an aws-lambda-go handler: it authenticates, bounds
@@ -138,6 +142,11 @@ func Wrap(o Options, step Step) func(context.Context, events.APIGatewayV2HTTPReq
 			}
 			if r.Caller.PrimaryRole() != "" {
 				attrs = append(attrs, "role", string(r.Caller.PrimaryRole()))
+			}
+			if o.CallerHash != nil && r.Caller.Subject != "" {
+				if h := o.CallerHash(r.Caller.Subject); h != "" {
+					attrs = append(attrs, "caller", h)
+				}
 			}
 			log.Info("request", attrs...)
 		}()

@@ -10,6 +10,8 @@
 //	                                                                         names, birth dates, asylum country, profile, contact sealed (AES-GCM, AAD = id + attribute)
 //	audit event       REF#<id>                   EV#<at>#<nonce>             state changes, no personal data
 //	read audit        REF#<id>                   READ#<at>#<nonce>           who read the full referral
+//	page read audit   READS#<yyyy-mm-dd>         PAGE#<at>#<nonce>           who was served a list page (actor, role, partner_scope,
+//	                                                                         request_id) and the referral_ids it showed; UTC day of <at>
 //	partner ref       PREF#<partner>#<ref>       A                           makes partner_reference unique per partner; released once its
 //	                                                                         referral ends (withdrawn, ineligible, refused): a new referral
 //	                                                                         may then take it over (its created event names the earlier one)
@@ -38,6 +40,14 @@
 //	list a partner's referrals                Query gsi1 PARTNER#<p>, newest first                     1+ reads
 //	list all referrals (staff)                Query gsi2 REFS, newest first; status/stream filtered in code  1+ reads
 //	history                                   Query REF#<id>, sk begins_with EV#                       1 read
+//	audit a list page                         PutItem READS#<day>/PAGE#…: one item per page, not per referral   1 write
+//	list pages that showed a referral         Query READS#<day> per day of interest; referral_ids checked in code   1+ reads/day
+//	                                          Trade-off: one write per page (up to 100 referrals) instead of one per
+//	                                          referral keeps listing cheap, at the price of per-referral lookups being
+//	                                          by day, not by key: an audit names the days it asks about. A READ#
+//	                                          item per referral would make it a key lookup but cost up to 4
+//	                                          BatchWriteItem calls and 100 writes per page. One partition a day takes
+//	                                          every page write of that day: far below a partition's 1,000 writes/s.
 //	duplicate-referral                        condition on PREF#; on failure GetItem PREF# for the id   1 write (+1 read on conflict)
 //	possible duplicates                       Query FP#<hash>                                          1 read
 //	period view                               GetItem PERIOD#<s>#<y>/A                                 1 read

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -509,6 +510,84 @@ func (s *Store) RecordRead(ctx context.Context, id string, e referral.Event, non
 	}
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item})
 	return classify(err)
+}
+
+// PageRead is one list page served: who asked, under which partner scope,
+// in which request, and which referrals the page showed.
+type PageRead struct {
+	At        time.Time
+	Actor     string
+	ActorRole string
+	// Partner is the caller's partner scope, empty for staff.
+	Partner     string
+	RequestID   string
+	ReferralIDs []string
+}
+
+type pageReadItem struct {
+	PK          string   `dynamodbav:"pk"`
+	SK          string   `dynamodbav:"sk"`
+	At          string   `dynamodbav:"at"`
+	Action      string   `dynamodbav:"action"`
+	ActorRole   string   `dynamodbav:"actor_role"`
+	Actor       string   `dynamodbav:"actor"`
+	Partner     string   `dynamodbav:"partner_scope,omitempty"`
+	RequestID   string   `dynamodbav:"request_id,omitempty"`
+	ReferralIDs []string `dynamodbav:"referral_ids"`
+}
+
+// Page reads are kept by UTC day: one partition per day keeps a page read
+// to one write, and a day is the unit an audit asks about.
+func pageReadsPK(at time.Time) string { return "READS#" + at.UTC().Format("2006-01-02") }
+
+// RecordPageRead writes one audit item for a list page, whatever its length:
+// one write per page, not one per referral. A page that cannot be audited is
+// not served.
+func (s *Store) RecordPageRead(ctx context.Context, p PageRead, nonce string) error {
+	item, err := attributevalue.MarshalMap(pageReadItem{
+		PK: pageReadsPK(p.At), SK: eventSK("PAGE#", p.At, nonce), At: p.At.UTC().Format(time.RFC3339Nano),
+		Action: referral.ActionRead, ActorRole: p.ActorRole, Actor: p.Actor, Partner: p.Partner,
+		RequestID: p.RequestID, ReferralIDs: p.ReferralIDs,
+	})
+	if err != nil {
+		return problem.Wrap(problem.Internal, err)
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item})
+	return classify(err)
+}
+
+// PageReads returns the list pages served on day (UTC) that showed the
+// referral id, or every page of that day when id is empty, oldest first.
+func (s *Store) PageReads(ctx context.Context, day time.Time, id string) ([]PageRead, error) {
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		KeyConditionExpression:    aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]ddb.AttributeValue{":pk": str(pageReadsPK(day))},
+		ConsistentRead:            aws.Bool(true),
+	}
+	var out []PageRead
+	p := dynamodb.NewQueryPaginator(s.db, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, classify(err)
+		}
+		for _, raw := range page.Items {
+			var it pageReadItem
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return nil, problem.Wrap(problem.Internal, err)
+			}
+			if id != "" && !slices.Contains(it.ReferralIDs, id) {
+				continue
+			}
+			at, err := time.Parse(time.RFC3339Nano, it.At)
+			if err != nil {
+				return nil, problem.Wrap(problem.Internal, err)
+			}
+			out = append(out, PageRead{At: at, Actor: it.Actor, ActorRole: it.ActorRole, Partner: it.Partner, RequestID: it.RequestID, ReferralIDs: it.ReferralIDs})
+		}
+	}
+	return out, nil
 }
 
 // MaxPossibleDuplicates bounds the ids a referral view lists, and so its

@@ -2,6 +2,7 @@ package lambdamain
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -129,6 +130,7 @@ func Deps(ctx context.Context, env Env, log *slog.Logger, conn awsconn.Options, 
 		Store:         dynamostore.New(clients.DynamoDB, env.Table, sealer),
 		Finger:        sealer,
 		Cursors:       cursors(env.CursorKey, sealer),
+		CallerHash:    callerHash(env.CursorKey, sealer),
 		AWS:           clients.Config,
 		S3Endpoint:    env.S3Endpoint,
 		ReportsBucket: env.ReportsBucket,
@@ -228,4 +230,34 @@ func (l *lazyCursors) Decode(scope, token string) (map[string]string, error) {
 		return nil, problem.Wrap(problem.Unavailable, err)
 	}
 	return s.Decode(scope, token)
+}
+
+// callerHash is the request log's keyed hash of callers' subjects. Locally
+// its key is derived from the cursor key file; in AWS from the fingerprint
+// PRF, lazily (deriving it calls KMS once), like the cursor key. A function
+// without a sealer has no key to derive it from: its request lines carry no
+// caller hash (it serves no personal data).
+func callerHash(key string, sealer Sealer) func(string) string {
+	if key != "" {
+		k := sha256.Sum256([]byte("haven/caller-key/v1\x00" + key))
+		return apigw.CallerHash(k[:])
+	}
+	if _, none := sealer.(refusingSealer); none {
+		return nil
+	}
+	var mu sync.Mutex
+	var hash func(string) string
+	return func(subject string) string {
+		mu.Lock()
+		defer mu.Unlock()
+		if hash == nil {
+			k, err := sealer.Fingerprint("haven/caller-key/v1")
+			if err != nil {
+				// Tried again on the next request; this line goes without.
+				return ""
+			}
+			hash = apigw.CallerHash([]byte(k))
+		}
+		return hash(subject)
+	}
 }
