@@ -71,23 +71,11 @@ func valueSize(v ddb.AttributeValue) int {
 	case *ddb.AttributeValueMemberBOOL, *ddb.AttributeValueMemberNULL:
 		return 1
 	case *ddb.AttributeValueMemberSS:
-		n := 0
-		for _, s := range t.Value {
-			n += len(s)
-		}
-		return n
+		return total(t.Value, func(s string) int { return len(s) })
 	case *ddb.AttributeValueMemberNS:
-		n := 0
-		for _, s := range t.Value {
-			n += numberSize(s)
-		}
-		return n
+		return total(t.Value, numberSize)
 	case *ddb.AttributeValueMemberBS:
-		n := 0
-		for _, b := range t.Value {
-			n += len(b)
-		}
-		return n
+		return total(t.Value, func(b []byte) int { return len(b) })
 	case *ddb.AttributeValueMemberL:
 		n := 3
 		for _, e := range t.Value {
@@ -189,4 +177,13 @@ func sdkValue(v *server.AttributeValue) ddb.AttributeValue {
 	// An empty list or map loses its type in minidyn's wire form (its
 	// fields are omitempty); as an empty map it weighs the same.
 	return &ddb.AttributeValueMemberM{Value: map[string]ddb.AttributeValue{}}
+}
+
+// total is the sum of size over a set's members.
+func total[T any](set []T, size func(T) int) int {
+	n := 0
+	for _, v := range set {
+		n += size(v)
+	}
+	return n
 }
