@@ -90,6 +90,9 @@ func describedRules(e *env) []rule {
 		// "... not before 2000 (the pattern), and not in the future (400
 		// future-date, in UTC)": the arrival date.
 		notInTheFuture("arrival-not-in-the-future", "Date", arrivalsStart),
+		// "the last UTC day whose list pages are searched ... never in the
+		// future (400 future-date)": a history's listed_to.
+		listedTo(),
 		{
 			// "Any script: Unicode letters (L), combining marks (M), spaces,
 			// apostrophes, hyphens and full stops, with at least one letter".
@@ -203,6 +206,15 @@ func notInTheFuture(name, schema string, first time.Time) rule {
 		},
 		breaks: inBody,
 	}
+}
+
+// listedTo is the not-in-the-future rule of history's listed_to
+// parameter: checked even without include=reads, so a future day is a bad
+// request wherever it is sent.
+func listedTo() rule {
+	r := notInTheFuture("listed-to-not-in-the-future", "", windowStart)
+	r.param, r.breaks = inQuery+":listed_to", nil
+	return r
 }
 
 // arrivalsStart is the first day an arrival may be recorded on.

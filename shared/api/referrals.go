@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"time"
 
@@ -175,13 +176,51 @@ type historyItem struct {
 	Reason string `json:"reason,omitempty"`
 }
 
+// Page reads are kept by UTC day (dynamostore's page read audit), and each
+// day searched is one Query: a history with reads searches the days an
+// auditor names, at most maxListedDays of them, by default the last
+// defaultListedDays. The response says which days it searched, so a
+// window that missed a page is never mistaken for "never listed".
+const (
+	maxListedDays     = 31
+	defaultListedDays = 7
+)
+
+// listedWindow reads listed_to (a UTC date, inclusive) and listed_days.
+// Each is valid or not on its own, so no pair of them can contradict.
+func listedWindow(q map[string]string, now time.Time) (from, to time.Time, fields []problem.FieldError) {
+	today := now.UTC().Truncate(24 * time.Hour)
+	to = today
+	if v, ok := q["listed_to"]; ok {
+		t, err := time.Parse(time.DateOnly, v)
+		switch {
+		case err != nil:
+			fields = append(fields, problem.FieldError{Field: "listed_to", Code: problem.CodeInvalidDate})
+		case t.After(today):
+			fields = append(fields, problem.FieldError{Field: "listed_to", Code: problem.CodeFutureDate})
+		default:
+			to = t
+		}
+	}
+	days := defaultListedDays
+	if v, ok := q["listed_days"]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxListedDays {
+			fields = append(fields, problem.FieldError{Field: "listed_days", Code: problem.CodeOutOfRange})
+		}
+		days = n
+	}
+	return to.AddDate(0, 0, 1-days), to, fields
+}
+
 func (d *Deps) referralHistory(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
 	if err := apigw.Require(r.Caller, apigw.Partner, apigw.Officer, apigw.Admin); err != nil {
 		return apigw.Response{}, err
 	}
 	id := r.Event.PathParameters["id"]
+	q := r.Event.QueryStringParameters
 	withReads := false
-	include, sent := r.Event.QueryStringParameters["include"]
+	include, sent := q["include"]
 	switch {
 	case !sent:
 	case include == "reads":
@@ -193,9 +232,33 @@ func (d *Deps) referralHistory(ctx context.Context, r *apigw.Request) (apigw.Res
 	default:
 		return apigw.Response{}, problem.Invalid(problem.FieldError{Field: "include", Code: problem.CodeNotAllowed, Allowed: []string{"reads"}})
 	}
-	_, evs, err := d.Store.HistoryOf(ctx, id, r.Caller.PartnerScope(), withReads)
+	// The window is checked whether or not reads are asked for: a bad one
+	// is refused, not ignored.
+	from, to, fields := listedWindow(q, d.Now())
+	if len(fields) > 0 {
+		return apigw.Response{}, problem.Invalid(fields...)
+	}
+	ref, evs, err := d.Store.HistoryOf(ctx, id, r.Caller.PartnerScope(), withReads)
 	if err != nil {
 		return apigw.Response{}, err
+	}
+	if withReads {
+		// No list page showed the referral before it existed: those days
+		// need no Query.
+		first := from
+		if created := ref.CreatedAt.UTC().Truncate(24 * time.Hour); first.Before(created) {
+			first = created
+		}
+		for day := first; !day.After(to); day = day.AddDate(0, 0, 1) {
+			pages, err := d.Store.PageReads(ctx, day, id)
+			if err != nil {
+				return apigw.Response{}, err
+			}
+			for _, p := range pages {
+				evs = append(evs, referral.Event{At: p.At, Action: referral.ActionListed, ActorRole: p.ActorRole})
+			}
+		}
+		sort.SliceStable(evs, func(i, j int) bool { return evs[i].At.Before(evs[j].At) })
 	}
 	items := make([]historyItem, 0, len(evs))
 	for _, e := range evs {
@@ -205,7 +268,11 @@ func (d *Deps) referralHistory(ctx context.Context, r *apigw.Request) (apigw.Res
 			PreviousReferral: e.Previous, Reason: e.Reason,
 		})
 	}
-	return apigw.JSON(http.StatusOK, map[string]any{"items": items})
+	body := map[string]any{"items": items}
+	if withReads {
+		body["listed_window"] = map[string]string{"from": from.Format(time.DateOnly), "to": to.Format(time.DateOnly)}
+	}
+	return apigw.JSON(http.StatusOK, body)
 }
 
 type listItem struct {

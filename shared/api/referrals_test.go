@@ -479,6 +479,97 @@ func TestHistoryAndReadAudit(t *testing.T) {
 	}
 }
 
+// The list pages that showed a referral appear in its history with reads,
+// for the days the window names (by default the last seven); the response
+// says which days it searched.
+func TestHistoryListsPageReads(t *testing.T) {
+	h := newHarness(t, testenv.Options{})
+	id := decode(t, h.create(referralBody(t), "unhcr", ""))["id"].(string)
+	list := func(days int, role, partner string) {
+		h.mu.Lock()
+		h.clock = today.AddDate(0, 0, days).Add(time.Hour)
+		h.mu.Unlock()
+		resp := h.do("list-referrals", req{method: "GET", route: "GET /referrals", path: "/referrals", role: role, partner: partner})
+		if resp.StatusCode != 200 {
+			t.Fatalf("list: %d %s", resp.StatusCode, resp.Body)
+		}
+	}
+	list(0, "partner", "unhcr")
+	list(5, "officer", "")
+	list(9, "partner", "unhcr")
+	type entry struct{ Action, ActorRole string }
+	history := func(q map[string]string) (int, []entry, map[string]string, string) {
+		q["include"] = "reads"
+		resp := h.do("referral-history", req{method: "GET", route: "GET /referrals/{id}/history", path: "/referrals/" + id + "/history", params: map[string]string{"id": id}, query: q, role: "officer"})
+		var out struct {
+			Items []struct {
+				Action    string `json:"action"`
+				ActorRole string `json:"actor_role"`
+			} `json:"items"`
+			Window map[string]string `json:"listed_window"`
+		}
+		json.Unmarshal([]byte(resp.Body), &out)
+		var got []entry
+		for _, it := range out.Items {
+			got = append(got, entry{it.Action, it.ActorRole})
+		}
+		return resp.StatusCode, got, out.Window, resp.Body
+	}
+	day := func(days int) string { return today.AddDate(0, 0, days).Format(time.DateOnly) }
+	for _, tc := range []struct {
+		name       string
+		q          map[string]string
+		want       []entry
+		wantWindow map[string]string
+	}{
+		{"the last seven days by default", map[string]string{},
+			[]entry{{"created", "partner"}, {"listed", "officer"}, {"listed", "partner"}},
+			map[string]string{"from": day(3), "to": day(9)}},
+		{"from the day of creation", map[string]string{"listed_days": "10"},
+			[]entry{{"created", "partner"}, {"listed", "partner"}, {"listed", "officer"}, {"listed", "partner"}},
+			map[string]string{"from": day(0), "to": day(9)}},
+		{"one day", map[string]string{"listed_days": "1", "listed_to": day(5)},
+			[]entry{{"created", "partner"}, {"listed", "officer"}},
+			map[string]string{"from": day(5), "to": day(5)}},
+		{"before the referral existed", map[string]string{"listed_days": "20", "listed_to": day(-1)},
+			[]entry{{"created", "partner"}},
+			map[string]string{"from": day(-20), "to": day(-1)}},
+	} {
+		status, got, window, body := history(tc.q)
+		if status != 200 {
+			t.Errorf("%s: %d %s", tc.name, status, body)
+			continue
+		}
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("%s: history (-want +got):\n%s", tc.name, diff)
+		}
+		if diff := cmp.Diff(tc.wantWindow, window); diff != "" {
+			t.Errorf("%s: listed_window (-want +got):\n%s", tc.name, diff)
+		}
+	}
+	for _, tc := range []struct {
+		q     map[string]string
+		field string
+		code  string
+	}{
+		{map[string]string{"listed_to": "2026-13-01"}, "listed_to", "invalid-date"},
+		{map[string]string{"listed_to": day(10)}, "listed_to", "future-date"},
+		{map[string]string{"listed_days": "0"}, "listed_days", "out-of-range"},
+		{map[string]string{"listed_days": "32"}, "listed_days", "out-of-range"},
+		{map[string]string{"listed_days": "seven"}, "listed_days", "out-of-range"},
+	} {
+		status, _, _, body := history(tc.q)
+		if status != 400 || !strings.Contains(body, `"field":"`+tc.field+`"`) || !strings.Contains(body, `"code":"`+tc.code+`"`) {
+			t.Errorf("%v: %d %s, want 400 %s on %s", tc.q, status, body, tc.code, tc.field)
+		}
+	}
+	// A bad window is refused even when reads are not asked for.
+	resp := h.do("referral-history", req{method: "GET", route: "GET /referrals/{id}/history", path: "/referrals/" + id + "/history", params: map[string]string{"id": id}, query: map[string]string{"listed_days": "40"}, role: "partner", partner: "unhcr"})
+	if resp.StatusCode != 400 || !strings.Contains(resp.Body, `"field":"listed_days"`) {
+		t.Errorf("listed_days without include=reads: %d %s", resp.StatusCode, resp.Body)
+	}
+}
+
 func TestPossibleDuplicatesAcrossPartners(t *testing.T) {
 	h := newHarness(t, testenv.Options{})
 	a := decode(t, h.create(referralBody(t), "unhcr", ""))["id"].(string)

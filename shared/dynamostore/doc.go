@@ -42,6 +42,8 @@
 //	history                                   Query REF#<id>, sk begins_with EV#                       1 read
 //	audit a list page                         PutItem READS#<day>/PAGE#…: one item per page, not per referral   1 write
 //	list pages that showed a referral         Query READS#<day> per day of interest; referral_ids checked in code   1+ reads/day
+//	                                          (history?include=reads: the listed_days days up to listed_to, ≤ 31, from the
+//	                                          referral's creation on)
 //	                                          Trade-off: one write per page (up to 100 referrals) instead of one per
 //	                                          referral keeps listing cheap, at the price of per-referral lookups being
 //	                                          by day, not by key: an audit names the days it asks about. A READ#

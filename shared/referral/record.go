@@ -63,4 +63,7 @@ const (
 	// ActionUrgency: an officer revised the urgency.
 	ActionUrgency = "urgency-changed"
 	ActionRead    = "read"
+	// ActionListed: the referral was on a list page someone was served
+	// (one page read audit item names every referral of its page).
+	ActionListed = "listed"
 )
