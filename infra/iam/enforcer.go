@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -127,3 +128,19 @@ var processLog = sync.OnceValues(func() (*Log, error) {
 	}
 	return OpenLog(dir)
 })
+
+// KeysetCheck is the check a local run gives a function's sealer
+// (seal.Sealer.Guarded): each use of a keyset is authorised as the KMS
+// Decrypt that unwraps it in AWS — SealingKey, with the keyset's purpose as
+// encryption context (seal's "haven:keyset") — against the function's
+// policy, and recorded for the least-privilege measure. Locally the keysets
+// sit in a file and no KMS call happens, so without it a step could use a
+// keyset its function is not granted and only AWS would tell.
+func (e *Enforcer) KeysetCheck(function string) func(purpose string) error {
+	key := e.Stack.Refs["SealingKey.Arn"]
+	return func(purpose string) error {
+		return e.Authorize(function, "KMS", "Decrypt", &kms.DecryptInput{
+			KeyId: &key, EncryptionContext: map[string]string{"haven:keyset": purpose},
+		})
+	}
+}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/oklog/ulid/v2"
 
 	"github.com/haven-hrd/haven/infra/embedded"
@@ -207,7 +208,7 @@ func Start(ctx context.Context, cfg Config) (r *Runner, err error) {
 		// Each function's clients carry its own IAM policy: a call its role
 		// would be refused in AWS is refused here too.
 		conn := awsconn.Options{DynamoDBEndpoint: le.DynamoDBEndpoint, S3Endpoint: le.S3Endpoint, APIOptions: enforcer.APIOptions(fn.LogicalID)}
-		deps, err := lambdamain.Deps(ctx, le, cfg.Log.With("function", fn.LogicalID), conn, steps.OpenSealer(fn.CodeDir))
+		deps, err := lambdamain.Deps(ctx, le, cfg.Log.With("function", fn.LogicalID), conn, guarded(steps.OpenSealer(fn.CodeDir), enforcer.KeysetCheck(fn.LogicalID)))
 		if err != nil {
 			return r, fmt.Errorf("function %s: %w", fn.LogicalID, err)
 		}
@@ -248,6 +249,23 @@ func Start(ctx context.Context, cfg Config) (r *Runner, err error) {
 	r.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go r.srv.Serve(r.ln)
 	return r, nil
+}
+
+// guarded opens a function's sealer with open and, when it is a keyset
+// sealer, makes each use of a keyset ask check first: the function's IAM
+// grant of that keyset's KMS encryption context (iam.Enforcer.KeysetCheck),
+// which KMS would check when unwrapping it in AWS.
+func guarded(open lambdamain.OpenSealer, check func(purpose string) error) lambdamain.OpenSealer {
+	return func(ctx context.Context, env lambdamain.Env, cfg aws.Config, log *slog.Logger) (lambdamain.Sealer, error) {
+		s, err := open(ctx, env, cfg, log)
+		if err != nil {
+			return nil, err
+		}
+		if ks, ok := s.(*seal.Sealer); ok {
+			return ks.Guarded(check), nil
+		}
+		return s, nil
+	}
 }
 
 func orDefault(v, d string) string {

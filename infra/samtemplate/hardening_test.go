@@ -14,6 +14,10 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/haven-hrd/haven/shared/seal"
+	"github.com/haven-hrd/haven/shared/steps"
 )
 
 // Hardening checks on the real template.yaml. Each check is a named subtest that
@@ -58,6 +62,8 @@ func TestHardening(t *testing.T) {
 		}
 	})
 	t.Run("data key", func(t *testing.T) { checkDataKey(t, tpl) })
+	t.Run("sealing key: its own, decrypt only by the sealing functions and break-glass", func(t *testing.T) { checkSealingKey(t, tpl) })
+	t.Run("sealing keysets: each function only those its step uses", func(t *testing.T) { checkKeysetGrants(t, tpl) })
 	t.Run("no wildcard IAM grants", func(t *testing.T) { checkIAM(t, tpl) })
 	t.Run("schedules have a DLQ and a retry policy", func(t *testing.T) { checkSchedules(t, tpl) })
 	t.Run("dead-letter queues are encrypted and alarmed", func(t *testing.T) { checkQueues(t, tpl) })
@@ -277,10 +283,12 @@ func checkTable(t *testing.T, tpl *Template, tb Table) {
 	})
 }
 
-func checkDataKey(t *testing.T, tpl *Template) {
-	res, ok := tpl.Resources["DataKey"]
+// kmsKey checks what every KMS key of the stack must be and returns it.
+func kmsKey(t *testing.T, tpl *Template, id string) Resource {
+	t.Helper()
+	res, ok := tpl.Resources[id]
 	if !ok || res.Type != "AWS::KMS::Key" {
-		t.Fatal("no AWS::KMS::Key DataKey")
+		t.Fatalf("no AWS::KMS::Key %s", id)
 	}
 	if v, _ := boolOf(res.Properties["EnableKeyRotation"]); !v {
 		t.Error("EnableKeyRotation is not true")
@@ -288,6 +296,11 @@ func checkDataKey(t *testing.T, tpl *Template) {
 	if res.DeletionPolicy != "Retain" || res.UpdateReplacePolicy != "Retain" {
 		t.Errorf("DeletionPolicy/UpdateReplacePolicy = %q/%q, want Retain/Retain", res.DeletionPolicy, res.UpdateReplacePolicy)
 	}
+	return res
+}
+
+func checkDataKey(t *testing.T, tpl *Template) {
+	res := kmsKey(t, tpl, "DataKey")
 	// A key policy statement open to every principal must be tied to this account
 	// and to one service.
 	for _, s := range statements(mapOf(res.Properties["KeyPolicy"])["Statement"]) {
@@ -297,6 +310,126 @@ func checkDataKey(t *testing.T, tpl *Template) {
 		cond := mapOf(mapOf(s["Condition"])["StringEquals"])
 		if cond["kms:CallerAccount"] == nil || cond["kms:ViaService"] == nil {
 			t.Errorf("key policy %v: Principal * without kms:CallerAccount and kms:ViaService", s["Sid"])
+		}
+	}
+}
+
+// sealingRolePath is the RolePath of the functions that may unwrap the
+// sealing keysets; the SealingKey's Deny excepts exactly the roles under it.
+const sealingRolePath = "/${AWS::StackName}/sealing/"
+
+func checkSealingKey(t *testing.T, tpl *Template) {
+	res := kmsKey(t, tpl, "SealingKey")
+	if !refersTo(mapOf(mapOf(mapOf(tpl.Globals["Function"])["Environment"])["Variables"])["KMS_KEY_ARN"], "SealingKey") {
+		t.Error("Globals KMS_KEY_ARN is not SealingKey's ARN: the functions would unwrap the keysets with another key")
+	}
+	// Separate from data at rest: nothing but the keysets is encrypted with it,
+	// so no service may decrypt with it on anyone's behalf.
+	for id, r := range tpl.Resources {
+		var uses bool
+		walk(r.Properties, func(v any) {
+			if refersTo(v, "SealingKey") {
+				uses = true
+			}
+		})
+		if uses && id != "SealingKeyAlias" && r.Type != "AWS::Serverless::Function" {
+			t.Errorf("%s (%s) uses SealingKey; only the functions' keyset unwrap may", id, r.Type)
+		}
+	}
+	var deny map[string]any
+	for _, st := range statements(mapOf(res.Properties["KeyPolicy"])["Statement"]) {
+		principal := fmt.Sprint(mapOf(st["Principal"])["AWS"])
+		if st["Effect"] == "Allow" && (principal == "*" || mapOf(st["Principal"])["Service"] != nil) {
+			t.Errorf("key policy %v allows %v: no one but the account may be given the SealingKey", st["Sid"], st["Principal"])
+		}
+		if st["Effect"] == "Deny" && principal == "*" && hasAction(st, "kms:Decrypt") {
+			deny = st
+		}
+	}
+	if deny == nil {
+		t.Fatal("no key policy statement denies kms:Decrypt to every principal")
+	}
+	for _, a := range []string{"kms:ReEncrypt*", "kms:CreateGrant"} {
+		if !hasAction(deny, a) {
+			t.Errorf("the Deny does not cover %s (a way around Decrypt)", a)
+		}
+	}
+	if fmt.Sprint(deny["Resource"]) != "*" {
+		t.Errorf("the Deny covers %v, want *", deny["Resource"])
+	}
+	cond := mapOf(mapOf(deny["Condition"])["ArnNotLike"])["aws:PrincipalArn"]
+	args := listOf(mapOf(cond)["Fn::If"])
+	if len(args) != 3 || args[0] != "HasSealingBreakGlass" {
+		t.Fatalf("the Deny's exception %v is not an Fn::If on HasSealingBreakGlass", cond)
+	}
+	with, without := fmt.Sprint(args[1]), fmt.Sprint(args[2])
+	role := ":role" + sealingRolePath + "*"
+	if !strings.Contains(with, role) || !strings.Contains(without, role) || len(listOf(args[2])) != 1 {
+		t.Errorf("the Deny excepts %v / %v, want the sealing functions' roles (%s) only", args[1], args[2], role)
+	}
+	if len(listOf(args[1])) != 2 || !strings.Contains(with, "map[Ref:SealingBreakGlassRoleArn]") {
+		t.Errorf("with a break-glass role the Deny excepts %v, want the sealing roles and SealingBreakGlassRoleArn", args[1])
+	}
+	p := tpl.Parameters["SealingBreakGlassRoleArn"]
+	if fmt.Sprint(p.Default) != "" {
+		t.Errorf("SealingBreakGlassRoleArn defaults to %v, want empty (no break-glass role)", p.Default)
+	}
+}
+
+// checkKeysetGrants: a function may unwrap a keyset only of SealingKey,
+// only with the encryption context of the keysets steps.Keysets gives it,
+// and only a function under the sealing RolePath may; no function may
+// decrypt with the DataKey directly (only through a service).
+func checkKeysetGrants(t *testing.T, tpl *Template) {
+	for _, f := range tpl.Functions() {
+		var contexts []string
+		for _, pol := range listOf(f.Properties["Policies"]) {
+			for _, st := range statements(mapOf(pol)["Statement"]) {
+				if st["Effect"] != "Allow" || !hasAction(st, "kms:Decrypt") {
+					continue
+				}
+				eq := mapOf(mapOf(st["Condition"])["StringEquals"])
+				if eq["kms:ViaService"] != nil {
+					continue
+				}
+				if !refersTo(st["Resource"], "SealingKey") {
+					t.Errorf("%s %v: kms:Decrypt of %v; functions decrypt directly only the SealingKey", f.LogicalID, st["Sid"], st["Resource"])
+				}
+				for _, c := range anyList(eq["kms:EncryptionContext:haven:keyset"]) {
+					contexts = append(contexts, fmt.Sprint(c))
+				}
+				if eq["kms:EncryptionContext:haven:keyset"] == nil {
+					t.Errorf("%s %v: kms:Decrypt without the keyset encryption context", f.LogicalID, st["Sid"])
+				}
+			}
+		}
+		sort.Strings(contexts)
+		want := append([]string(nil), steps.Keysets[f.CodeDir]...)
+		sort.Strings(want)
+		if !cmp.Equal(want, contexts, cmpopts.EquateEmpty()) {
+			t.Errorf("%s may unwrap %v, want %v (shared/steps.Keysets)", f.LogicalID, contexts, want)
+		}
+		if len(want) == len(seal.Purposes) {
+			t.Errorf("%s may unwrap every keyset", f.LogicalID)
+		}
+		path := fmt.Sprint(mapOf(f.Properties["RolePath"])["Fn::Sub"])
+		if (path == sealingRolePath) != (len(contexts) > 0) {
+			t.Errorf("%s: RolePath %v with keysets %v; the sealing RolePath %s goes with the keyset grants, and only with them", f.LogicalID, f.Properties["RolePath"], contexts, sealingRolePath)
+		}
+	}
+}
+
+// walk calls fn on v and every value inside it.
+func walk(v any, fn func(any)) {
+	fn(v)
+	switch x := v.(type) {
+	case map[string]any:
+		for _, e := range x {
+			walk(e, fn)
+		}
+	case []any:
+		for _, e := range x {
+			walk(e, fn)
 		}
 	}
 }

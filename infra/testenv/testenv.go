@@ -269,7 +269,8 @@ func (e *Env) Deps(w io.Writer, now func() time.Time) *api.Deps {
 
 // FunctionDeps wires the step of the function whose code is functions/<dir>
 // as Deps does, with AWS clients that carry that function's IAM policy
-// (e.IAM): a call its role may not make fails as it would in AWS.
+// (e.IAM): a call its role may not make fails as it would in AWS, and so
+// does the use of a sealing keyset it is not granted.
 func (e *Env) FunctionDeps(t testing.TB, dir string, w io.Writer, now func() time.Time) *api.Deps {
 	t.Helper()
 	conn := e.conn
@@ -279,7 +280,11 @@ func (e *Env) FunctionDeps(t testing.TB, dir string, w io.Writer, now func() tim
 		t.Fatal(err)
 	}
 	d := e.Deps(w, now)
-	d.Store = dynamostore.New(clients.DynamoDB, e.Table, e.Sealer)
+	// The sealer asks the function's policy before each keyset's use, as
+	// KMS asks it before unwrapping the keyset in AWS.
+	sealer := e.Sealer.Guarded(e.IAM.KeysetCheck(LogicalID(t, dir)))
+	d.Store = dynamostore.New(clients.DynamoDB, e.Table, sealer)
+	d.Finger = sealer
 	d.AWS = clients.Config
 	return d
 }

@@ -97,9 +97,12 @@ func (d *Deps) Public(step apigw.Step) any {
 // shared/webform.Step turns it into the form's own configuration.
 type WebConfig struct {
 	// SessionKey seals session cookies and keys CSRF tokens (SESSION_KEY,
-	// set by the local runner and tests). Empty in AWS: the form derives
-	// its secret from Finger (the sealer's PRF) on its first request.
+	// set by the local runner and tests). Empty in AWS: the form takes its
+	// secrets from SessionKeys (the sealer's session keyset) on its first
+	// request.
 	SessionKey []byte
+	// SessionKeys returns the session secrets, the current one first.
+	SessionKeys func() ([][]byte, error)
 	// DevSignIn enables the development sign-in (local runner only).
 	DevSignIn bool
 	// OIDCIssuer and OIDCClientID name the identity provider used in AWS

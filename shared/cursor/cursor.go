@@ -33,20 +33,30 @@ const (
 // exactly one token.
 var encoding = base64.RawURLEncoding.Strict()
 
-// Signer encodes and checks cursors with one secret key. It is safe for
-// concurrent use.
+// Signer encodes cursors with one secret key and checks them with it or
+// with the keys it replaced. It is safe for concurrent use.
 type Signer struct {
-	key []byte
+	key   []byte
+	older [][]byte
 }
 
-// NewSigner returns a Signer using key, which must hold at least MinKeyLen
-// random bytes. It panics on a shorter key: that is a deployment mistake that
-// would make cursors forgeable, better caught at cold start than ignored.
-func NewSigner(key []byte) *Signer {
-	if len(key) < MinKeyLen {
-		panic(fmt.Sprintf("cursor: signing key of %d bytes, want at least %d", len(key), MinKeyLen))
+// NewSigner returns a Signer that signs with key and accepts cursors
+// signed with key or any of older (the keys a rotation retired, so that a
+// list being paged through when the key rotates goes on). Each key must hold
+// at least MinKeyLen random bytes. It panics on a shorter key: that is a
+// deployment mistake that would make cursors forgeable, better caught at
+// cold start than ignored.
+func NewSigner(key []byte, older ...[]byte) *Signer {
+	s := &Signer{key: bytes.Clone(key)}
+	for _, k := range append([][]byte{key}, older...) {
+		if len(k) < MinKeyLen {
+			panic(fmt.Sprintf("cursor: signing key of %d bytes, want at least %d", len(k), MinKeyLen))
+		}
 	}
-	return &Signer{key: bytes.Clone(key)}
+	for _, k := range older {
+		s.older = append(s.older, bytes.Clone(k))
+	}
+	return s
 }
 
 // Encode returns the token for key, DynamoDB's last evaluated key with each
@@ -70,7 +80,7 @@ func (s *Signer) Encode(scope string, key map[string]string) string {
 	}
 	token := make([]byte, 0, 1+sha256.Size+len(payload))
 	token = append(token, version)
-	token = append(token, s.tag(scope, payload)...)
+	token = append(token, tag(s.key, scope, payload)...)
 	token = append(token, payload...)
 	return encoding.EncodeToString(token)
 }
@@ -94,11 +104,11 @@ func (s *Signer) Decode(scope, token string) (map[string]string, error) {
 	if raw[0] != version {
 		return nil, malformed("unknown version")
 	}
-	tag, payload := raw[1:1+sha256.Size], raw[1+sha256.Size:]
+	got, payload := raw[1:1+sha256.Size], raw[1+sha256.Size:]
 	// Check the tag before reading the payload: only bytes this server
 	// signed are ever parsed. Scope is part of the signed message, so a token
 	// of another scope fails here too.
-	if !hmac.Equal(tag, s.tag(scope, payload)) {
+	if !s.signed(got, scope, payload) {
 		return nil, malformed("bad signature or other scope")
 	}
 	key, err := parsePayload(payload)
@@ -108,10 +118,24 @@ func (s *Signer) Decode(scope, token string) (map[string]string, error) {
 	return key, nil
 }
 
+// signed reports whether got is the tag of scope and payload under the
+// signing key or one it replaced.
+func (s *Signer) signed(got []byte, scope string, payload []byte) bool {
+	if hmac.Equal(got, tag(s.key, scope, payload)) {
+		return true
+	}
+	for _, k := range s.older {
+		if hmac.Equal(got, tag(k, scope, payload)) {
+			return true
+		}
+	}
+	return false
+}
+
 // tag is the HMAC of the version, the length-prefixed scope and the payload.
 // The length prefix keeps scope and payload from sliding into each other.
-func (s *Signer) tag(scope string, payload []byte) []byte {
-	m := hmac.New(sha256.New, s.key)
+func tag(key []byte, scope string, payload []byte) []byte {
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte{version})
 	m.Write(appendString(nil, scope))
 	m.Write(payload)

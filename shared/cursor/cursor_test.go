@@ -146,3 +146,25 @@ func TestNewSignerCopiesKey(t *testing.T) {
 		t.Errorf("Decode after the caller cleared its key buffer: %v", err)
 	}
 }
+
+// After a rotation a cursor of the key just retired is still accepted (a
+// list being paged through goes on); one of a key retired before is
+// refused as malformed, and new cursors are signed with the new key.
+func TestRotatedKeys(t *testing.T) {
+	k0, k1, k2 := testKey, bytes.Repeat([]byte("1"), cursor.MinKeyLen), bytes.Repeat([]byte("2"), cursor.MinKeyLen)
+	key := map[string]string{"pk": "REF#01J9Z8", "sk": "A"}
+	before, retired, now := cursor.NewSigner(k0), cursor.NewSigner(k1, k0), cursor.NewSigner(k2, k1)
+	type result struct{ PreviousAccepted, TwoBackAccepted, NewByOldSigner bool }
+	accepts := func(s *cursor.Signer, token string) bool { _, err := s.Decode(scope, token); return err == nil }
+	got := result{
+		PreviousAccepted: accepts(now, retired.Encode(scope, key)),
+		TwoBackAccepted:  accepts(now, before.Encode(scope, key)),
+		NewByOldSigner:   accepts(before, now.Encode(scope, key)),
+	}
+	if diff := cmp.Diff(result{PreviousAccepted: true}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if _, err := now.Decode(scope, before.Encode(scope, key)); problem.KindOf(err) != problem.Validation {
+		t.Errorf("cursor of a key two rotations back: %v, want a validation error", err)
+	}
+}

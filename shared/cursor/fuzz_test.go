@@ -37,7 +37,7 @@ func FuzzDecode(f *testing.F) {
 		}
 		check(token)
 		payload := []byte(token)
-		signed := append(append([]byte{version}, s.tag(scope, payload)...), payload...)
+		signed := append(append([]byte{version}, tag(s.key, scope, payload)...), payload...)
 		if len(signed) != 1+sha256.Size+len(payload) {
 			t.Fatal("bad signed length")
 		}

@@ -415,7 +415,7 @@ func (s *Store) ChangeFamily(ctx context.Context, c FamilyChange, record Record,
 		}
 		next := applied(cur, d, now)
 		next.FamilyMembers = c.Members
-		sealed, err := s.seal(cur.ID, "people", people{next.Principal, next.FamilyMembers})
+		sealed, err := s.seal(cur.ID, cur.Partner, "people", people{next.Principal, next.FamilyMembers})
 		if err != nil {
 			return Result{}, nil, problem.Wrap(problem.Internal, err)
 		}

@@ -71,21 +71,37 @@ type referralItem struct {
 	SealedContact    []byte   `dynamodbav:"pii_contact"`
 }
 
-// aad binds a ciphertext to its referral and attribute.
-func aad(id, attr string) []byte { return []byte("haven/referral/" + id + "/" + attr) }
+// aad binds a ciphertext to its referral, the partner it belongs to and
+// its attribute: a referral whose partner attribute is rewritten (by anyone
+// who may write the table but not unwrap the keysets) fails to open
+// instead of being shown, decrypted, to the other partner.
+func aad(id, partner, attr string) []byte {
+	return []byte("haven/referral/" + id + "/partner/" + partner + "/" + attr)
+}
 
-func (s *Store) seal(id, attr string, v any) ([]byte, error) {
+// legacyAAD is the associated data of fields sealed before the partner was
+// bound: a fallback for opening those only (seal/doc.go says why it is safe
+// and what it leaves open until they are re-sealed).
+func legacyAAD(id, attr string) []byte { return []byte("haven/referral/" + id + "/" + attr) }
+
+func (s *Store) seal(id, partner, attr string, v any) ([]byte, error) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
 	}
-	return s.sealer.Seal(b, aad(id, attr))
+	return s.sealer.Seal(b, aad(id, partner, attr))
 }
 
-func (s *Store) open(id, attr string, ct []byte, v any) error {
-	b, err := s.sealer.Open(ct, aad(id, attr))
+func (s *Store) open(id, partner, attr string, ct []byte, v any) error {
+	b, err := s.sealer.Open(ct, aad(id, partner, attr))
 	if err != nil {
-		return fmt.Errorf("open %s: %w", attr, err)
+		// An AEAD opens under the associated data it was sealed with and no
+		// other, so only a ciphertext sealed before the partner was bound
+		// opens here: no newer one can be made to.
+		var lerr error
+		if b, lerr = s.sealer.Open(ct, legacyAAD(id, attr)); lerr != nil {
+			return fmt.Errorf("open %s: %w", attr, err)
+		}
 	}
 	return json.Unmarshal(b, v)
 }
@@ -103,16 +119,16 @@ func (s *Store) toItem(r referral.Referral) (referralItem, error) {
 		Version: r.Version, Fingerprint: r.Fingerprint,
 	}
 	var err error
-	if it.SealedPeople, err = s.seal(r.ID, "people", people{r.Principal, r.FamilyMembers}); err != nil {
+	if it.SealedPeople, err = s.seal(r.ID, r.Partner, "people", people{r.Principal, r.FamilyMembers}); err != nil {
 		return it, err
 	}
-	if it.SealedAsylum, err = s.seal(r.ID, "asylum", r.CountryOfAsylum); err != nil {
+	if it.SealedAsylum, err = s.seal(r.ID, r.Partner, "asylum", r.CountryOfAsylum); err != nil {
 		return it, err
 	}
-	if it.SealedProfile, err = s.seal(r.ID, "profile", r.DefenderProfile); err != nil {
+	if it.SealedProfile, err = s.seal(r.ID, r.Partner, "profile", r.DefenderProfile); err != nil {
 		return it, err
 	}
-	if it.SealedContact, err = s.seal(r.ID, "contact", r.Contact); err != nil {
+	if it.SealedContact, err = s.seal(r.ID, r.Partner, "contact", r.Contact); err != nil {
 		return it, err
 	}
 	return it, nil
@@ -149,21 +165,21 @@ func (s *Store) fromItem(it referralItem, d Detail) (referral.Referral, error) {
 		return r, nil
 	}
 	var p people
-	if err := s.open(it.ID, "people", it.SealedPeople, &p); err != nil {
+	if err := s.open(it.ID, it.Partner, "people", it.SealedPeople, &p); err != nil {
 		return r, err
 	}
 	r.Principal, r.FamilyMembers = p.Principal, p.FamilyMembers
-	if err := s.open(it.ID, "asylum", it.SealedAsylum, &r.CountryOfAsylum); err != nil {
+	if err := s.open(it.ID, it.Partner, "asylum", it.SealedAsylum, &r.CountryOfAsylum); err != nil {
 		return r, err
 	}
-	if err := s.open(it.ID, "profile", it.SealedProfile, &r.DefenderProfile); err != nil {
+	if err := s.open(it.ID, it.Partner, "profile", it.SealedProfile, &r.DefenderProfile); err != nil {
 		return r, err
 	}
 	if d == Listing {
 		r.DefenderProfile.Summary = ""
 		return r, nil
 	}
-	if err := s.open(it.ID, "contact", it.SealedContact, &r.Contact); err != nil {
+	if err := s.open(it.ID, it.Partner, "contact", it.SealedContact, &r.Contact); err != nil {
 		return r, err
 	}
 	return r, nil

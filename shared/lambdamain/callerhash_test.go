@@ -2,14 +2,16 @@ package lambdamain
 
 import "testing"
 
-type prfSealer struct{ refusingSealer }
+type callerKeySealer struct{ refusingSealer }
 
-func (prfSealer) Fingerprint(s string) (string, error) { return "prf(" + s + ")", nil }
+func (callerKeySealer) CallerKey() ([]byte, error) {
+	return []byte("caller keyset key, 32 bytes long"), nil
+}
 
-// The caller hash is keyed by the cursor key locally, by the fingerprint PRF
-// in AWS, and absent where there is no sealer to derive a key from.
+// The caller hash is keyed by the cursor key locally, by the caller keyset
+// in AWS, and absent where there is no sealer to take a key from.
 func TestCallerHashKeys(t *testing.T) {
-	local, aws := callerHash("local key", nil), callerHash("", prfSealer{})
+	local, aws := callerHash("local key", nil), callerHash("", callerKeySealer{})
 	if local == nil || aws == nil {
 		t.Fatal("no caller hash")
 	}

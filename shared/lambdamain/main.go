@@ -38,8 +38,8 @@ type Env struct {
 	// SessionKey, OIDCIssuer and OIDCClientID configure the web-form
 	// function (SESSION_KEY, OIDC_ISSUER, OIDC_CLIENT_ID). SessionKey is
 	// set by the local runner and tests only: in AWS it is empty and the
-	// form derives its session secret from the sealer's PRF on first use,
-	// like the cursor key (webform.Step).
+	// form takes its session keys from the sealer's session keyset on first
+	// use, as list cursors take theirs from the cursor keyset (webform.Step).
 	SessionKey   string
 	OIDCIssuer   string
 	OIDCClientID string
@@ -64,10 +64,16 @@ func FromEnviron() Env {
 	}
 }
 
-// Sealer seals, opens and fingerprints personal data (*seal.Sealer).
+// Sealer seals, opens and fingerprints personal data, and holds the keys
+// of sessions, cursors and the log's caller hash (*seal.Sealer). Each key
+// is unwrapped on its first use, so a function uses, and is granted, only
+// the keysets its step needs.
 type Sealer interface {
 	dynamostore.Sealer
 	api.Fingerprinter
+	SessionKeys() ([][]byte, error)
+	CursorKeys() ([][]byte, error)
+	CallerKey() ([]byte, error)
 }
 
 // OpenSealer opens a function's sealer from its environment; cfg is the AWS
@@ -129,7 +135,7 @@ func Deps(ctx context.Context, env Env, log *slog.Logger, conn awsconn.Options, 
 	d := &api.Deps{
 		Store:         dynamostore.New(clients.DynamoDB, env.Table, sealer),
 		Finger:        sealer,
-		Cursors:       cursors(env.CursorKey, sealer),
+		Cursors:       cursors(env.CursorKey, sealer.CursorKeys),
 		CallerHash:    callerHash(env.CursorKey, sealer),
 		AWS:           clients.Config,
 		S3Endpoint:    env.S3Endpoint,
@@ -139,7 +145,7 @@ func Deps(ctx context.Context, env Env, log *slog.Logger, conn awsconn.Options, 
 		Now:           env.Now,
 		Claims:        apigw.ClaimNames{Role: env.ClaimRole, Partner: env.ClaimPartner},
 		Web: api.WebConfig{
-			SessionKey: []byte(env.SessionKey), DevSignIn: env.DevSignIn,
+			SessionKey: []byte(env.SessionKey), SessionKeys: sealer.SessionKeys, DevSignIn: env.DevSignIn,
 			OIDCIssuer: env.OIDCIssuer, OIDCClientID: env.OIDCClientID,
 		},
 	}
@@ -178,20 +184,24 @@ func (s refusingSealer) refuse(op string) error {
 func (s refusingSealer) Seal(_, _ []byte) ([]byte, error)   { return nil, s.refuse("seal") }
 func (s refusingSealer) Open(_, _ []byte) ([]byte, error)   { return nil, s.refuse("open") }
 func (s refusingSealer) Fingerprint(string) (string, error) { return "", s.refuse("fingerprint") }
+func (s refusingSealer) SessionKeys() ([][]byte, error)     { return nil, s.refuse("session keys") }
+func (s refusingSealer) CursorKeys() ([][]byte, error)      { return nil, s.refuse("cursor keys") }
+func (s refusingSealer) CallerKey() ([]byte, error)         { return nil, s.refuse("caller key") }
 
 // cursors returns the list-cursor signer. Locally the key is a file in the
-// data directory; in AWS it is derived from the fingerprint PRF (no extra
-// secret to deploy), lazily, because deriving it calls KMS once.
-func cursors(key string, sealer api.Fingerprinter) api.Cursors {
+// data directory; in AWS the keys are the cursor keyset's (the current one
+// signs, the one a rotation retired still checks), taken lazily because
+// unwrapping the keyset calls KMS once.
+func cursors(key string, keys func() ([][]byte, error)) api.Cursors {
 	if key != "" {
 		return cursor.NewSigner([]byte(key))
 	}
 	return &lazyCursors{derive: func() (*cursor.Signer, error) {
-		k, err := sealer.Fingerprint("haven/cursor-key/v1")
+		ks, err := keys()
 		if err != nil {
 			return nil, err
 		}
-		return cursor.NewSigner([]byte(k)), nil
+		return cursor.NewSigner(ks[0], ks[1:]...), nil
 	}}
 }
 
@@ -233,9 +243,9 @@ func (l *lazyCursors) Decode(scope, token string) (map[string]string, error) {
 }
 
 // callerHash is the request log's keyed hash of callers' subjects. Locally
-// its key is derived from the cursor key file; in AWS from the fingerprint
-// PRF, lazily (deriving it calls KMS once), like the cursor key. A function
-// without a sealer has no key to derive it from: its request lines carry no
+// its key is derived from the cursor key file; in AWS it is the caller
+// keyset's, taken lazily (unwrapping it calls KMS once), like the cursor
+// keys. A function without a sealer has no key: its request lines carry no
 // caller hash (it serves no personal data).
 func callerHash(key string, sealer Sealer) func(string) string {
 	if key != "" {
@@ -251,12 +261,12 @@ func callerHash(key string, sealer Sealer) func(string) string {
 		mu.Lock()
 		defer mu.Unlock()
 		if hash == nil {
-			k, err := sealer.Fingerprint("haven/caller-key/v1")
+			k, err := sealer.CallerKey()
 			if err != nil {
 				// Tried again on the next request; this line goes without.
 				return ""
 			}
-			hash = apigw.CallerHash([]byte(k))
+			hash = apigw.CallerHash(k)
 		}
 		return hash(subject)
 	}

@@ -6,9 +6,26 @@
 // hunt them abroad, so a leaked name, place or phone number can get someone
 // killed. Each personal field is sealed before it reaches DynamoDB, S3 or an
 // export, so a copy of the table alone reveals nothing. Every ciphertext is
-// bound to associated data naming where it belongs ("referral/<id>/<field>"),
-// so a ciphertext moved to another record or field fails to open instead of
-// silently showing one person's data as another's.
+// bound to associated data naming where it belongs
+// ("haven/referral/<id>/partner/<partner>/<field>", shared/dynamostore), so
+// a ciphertext moved to another record or field fails to open instead of
+// silently showing one person's data as another's — and so does a referral
+// whose partner attribute is rewritten: a role that may write the table but
+// not unwrap the keysets cannot hand one partner's referral to another.
+//
+// Fields sealed before the partner was bound carry "haven/referral/<id>/<field>".
+// The store opens a field with the partner-bound data first and, only if
+// that fails, with the old one. This is safe for everything sealed since:
+// an AEAD opens only under the associated data it was sealed with, so no
+// field sealed with the partner bound can be opened through the fallback,
+// and relabelling such a referral fails as it should. What it leaves open is
+// the old fields themselves: until a referral of before the change is
+// re-sealed (the migration of shared/dynamostore re-seals every referral
+// under its own key, see below), relabelling it is not detected, as before
+// the change; and an old ciphertext put back into an item (from a backup)
+// opens under the fallback. The fallback was chosen over refusing old
+// referrals, which would lock officers out of every referral made before the
+// change until a migration that needs the break-glass role has run.
 //
 // Why a keyed hash for duplicates: matching names in clear would mean storing
 // them in clear. Fingerprint is an HMAC-SHA256 of the identity.Normalise
@@ -39,28 +56,56 @@
 // primitives the standard library provides. TestKnownAnswers decrypts a Tink
 // ciphertext and recomputes a Tink PRF output, so the formats stay the same.
 //
+// Keysets, one per purpose (Purposes): data (seals fields), fingerprint
+// (keys the duplicate hash), session (the web form's cookies and CSRF
+// tokens), cursor (signs list cursors) and caller (keys the request log's
+// hash of the caller's subject). Session, cursor and caller keys were once
+// derived from the fingerprint key, which cannot rotate, and made every
+// function that logs or pages unwrap the fingerprint key; each now has its
+// own keyset, so each function unwraps only the keysets its step uses.
+//
 // Two ways to get a Sealer:
 //
 //   - OpenLocal, for the local runner and tests only: a JSON file holding the
-//     data keyset and the fingerprint keyset in cleartext, created with 0600
-//     permissions when missing. Anyone who can read the file can read the
-//     data; it must never hold real personal data.
-//   - OpenKMS, in AWS: the two keysets, each encrypted by the stack's
-//     customer-managed KMS key with the encryption context
-//     {"haven:keyset": "haven/seal/data" or "haven/seal/fingerprint"}, deployed
-//     in the SEALING_KEYSETS parameter (go run ./infra/keyset). KMS unwraps
-//     each keyset once per Lambda execution environment, not once per field:
-//     a KMS envelope per field would cost a KMS request for every field sealed
-//     or opened (seventy-five for one page of a list). The functions' IAM
-//     policy allows kms:Decrypt only with that encryption context.
+//     keysets in cleartext, created with 0600 permissions when missing.
+//     Anyone who can read the file can read the data; it must never hold
+//     real personal data. (The runner keys sessions and cursors with files
+//     of their own; a file made before the session, cursor and caller
+//     keysets existed still opens.)
+//   - OpenKMS, in AWS: the keysets, each encrypted by the stack's
+//     SealingKey with the encryption context {"haven:keyset": <purpose>},
+//     deployed in the SEALING_KEYSETS parameter (go run ./infra/keyset). KMS
+//     unwraps each keyset once per Lambda execution environment, not once
+//     per field: a KMS envelope per field would cost a KMS request for every
+//     field sealed or opened (seventy-five for one page of a list).
+//
+// Who can unwrap: the SealingKey wraps the keysets and nothing else (data
+// at rest — table, buckets, logs — uses the stack's DataKey), and its key
+// policy denies kms:Decrypt, kms:ReEncrypt* and kms:CreateGrant to every
+// principal but the sealing functions' roles (RolePath /<stack>/sealing/)
+// and an optional break-glass role (SealingBreakGlassRoleArn): an
+// administrator's kms:Decrypt on "*" no longer opens the data. Each
+// function's IAM policy allows kms:Decrypt only with the encryption
+// contexts of its own keysets (shared/steps.Keysets); the local runner and
+// the tests refuse any other keyset's use the same way (Guarded,
+// infra/iam). What remains: whoever may change the key policy (account
+// administrators, CloudFormation) can remove the Deny; CloudTrail records
+// PutKeyPolicy and every Decrypt with its encryption context.
 //
 // OpenKMS makes no network call, so it is safe in a Lambda init phase: the
-// first Seal or Open unwraps the data keyset, the first Fingerprint the
-// fingerprint keyset; a failed unwrap is retried by the next call.
+// first use of each keyset unwraps it; a failed unwrap is retried by the
+// next call.
 //
-// Key rotation: KMS rotates its own key material; the data keyset rotates by
-// adding a primary key and keeping the old ones to open old ciphertexts
-// (go run ./infra/keyset -rotate, RotateDataKeyset), then redeploying. The
-// fingerprint keyset uses its primary key only: rotating it would mean
-// recomputing every stored fingerprint.
+// Key rotation: KMS rotates its own key material. go run ./infra/keyset
+// -rotate (RotateKeysets, run as the break-glass role, which alone besides
+// the functions may decrypt) adds a primary key to the data keyset and
+// keeps the old ones to open old ciphertexts; gives the session and cursor
+// keysets a new primary and keeps only the previous one, so a cookie or
+// cursor made before the rotation is accepted until it expires (a session
+// after 4 hours) or until the next rotation (a cursor), and one made under
+// an older key is refused cleanly (the sign-in page; 400 on a cursor, after
+// which the client lists from the start) rather than kept valid forever;
+// then redeploy. The fingerprint and caller keysets use their primary key
+// only: rotating them would mean recomputing every stored fingerprint, or
+// losing the link between a caller's logged requests.
 package seal

@@ -13,14 +13,58 @@ import (
 	"slices"
 )
 
-// The two purposes a keyset can serve. A keyset names its purpose so that one
-// pasted where the other belongs is refused instead of used: both hold 32-byte
+// The purposes a keyset can serve. A keyset names its purpose so that one
+// pasted where another belongs is refused instead of used: all hold 32-byte
 // keys, and a data key used as the fingerprint key would make every stored
-// fingerprint unmatchable without anyone noticing.
+// fingerprint unmatchable without anyone noticing. The purpose is also the
+// KMS encryption context a keyset is wrapped under, so each function's IAM
+// policy grants exactly the keysets it uses (template.yaml).
 const (
-	purposeData        = "haven/seal/data"
-	purposeFingerprint = "haven/seal/fingerprint"
+	// PurposeData seals and opens personal-data fields.
+	PurposeData = "haven/seal/data"
+	// PurposeFingerprint keys the identity fingerprints.
+	PurposeFingerprint = "haven/seal/fingerprint"
+	// PurposeSession keys the web form's session cookies and CSRF tokens.
+	PurposeSession = "haven/seal/session"
+	// PurposeCursor signs list cursors.
+	PurposeCursor = "haven/seal/cursor"
+	// PurposeCaller keys the request log's hash of the caller's subject.
+	PurposeCaller = "haven/seal/caller"
+
+	purposeData        = PurposeData
+	purposeFingerprint = PurposeFingerprint
 )
+
+// Purposes lists every purpose, in the order of the keysets blob.
+var Purposes = []string{PurposeData, PurposeFingerprint, PurposeSession, PurposeCursor, PurposeCaller}
+
+// slotOf is the one of five places that holds purpose's keyset, in the
+// order of Purposes (the keysets blob and the local file each have one
+// field per purpose).
+func slotOf[T any](purpose string, data, fingerprint, session, cursor, caller *T) *T {
+	switch purpose {
+	case PurposeData:
+		return data
+	case PurposeFingerprint:
+		return fingerprint
+	case PurposeSession:
+		return session
+	case PurposeCursor:
+		return cursor
+	case PurposeCaller:
+		return caller
+	}
+	panic("seal: unknown purpose " + purpose)
+}
+
+// keepsPrevious says which keysets keep only the primary and the one
+// previous key when rotated: what they protect expires (a session after
+// webform.SessionTTL; a cursor is good until the rotation after the one
+// that retired its key), so older keys would only widen what a leaked key
+// opens. The data keyset keeps every key (old ciphertexts must open); the
+// fingerprint and caller keysets never rotate (stored fingerprints and
+// logged caller hashes would stop matching).
+var keepsPrevious = map[string]bool{PurposeSession: true, PurposeCursor: true}
 
 const (
 	keyLen = 32 // AES-256 and HMAC-SHA256 keys alike
@@ -73,6 +117,35 @@ func (ks *keyset) rotate() error {
 	ks.Primary = id
 	return nil
 }
+
+// rotateKeepingPrevious rotates and drops every key but the new primary and
+// the one it replaced.
+func (ks *keyset) rotateKeepingPrevious() error {
+	prev := ks.Primary
+	if err := ks.rotate(); err != nil {
+		return err
+	}
+	ks.Keys = slices.DeleteFunc(ks.Keys, func(k keyRec) bool { return k.ID != prev && k.ID != ks.Primary })
+	return nil
+}
+
+// secrets returns the keyset's keys, the primary first: it signs, every key
+// checks.
+func (ks *keyset) secrets() *secrets {
+	out := &secrets{}
+	for _, k := range ks.Keys {
+		if k.ID == ks.Primary {
+			out.keys = append([][]byte{slices.Clone(k.Key)}, out.keys...)
+		} else {
+			out.keys = append(out.keys, slices.Clone(k.Key))
+		}
+	}
+	return out
+}
+
+// secrets are the keys of a keyset used as MAC or derivation keys by other
+// packages (sessions, cursors, caller hashes): the primary first.
+type secrets struct{ keys [][]byte }
 
 func (ks *keyset) has(id uint32) bool {
 	return slices.ContainsFunc(ks.Keys, func(k keyRec) bool { return k.ID == id })
@@ -175,10 +248,4 @@ func (p *fingerprintPRF) compute(input []byte) []byte {
 	m := hmac.New(sha256.New, p.key)
 	m.Write(input)
 	return m.Sum(nil)
-}
-
-// keys is what a Sealer works with once its keysets are read.
-type keys struct {
-	data        *dataAEAD
-	fingerprint *fingerprintPRF
 }

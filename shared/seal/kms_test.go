@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync/atomic"
 	"testing"
 
@@ -284,7 +285,7 @@ func TestOpenKMSRejects(t *testing.T) {
 		t.Error("OpenKMS without a KMS client succeeded")
 	}
 	e, d := f.calls()
-	if e != 2 || d != 0 { // the two Encrypts are GenerateKeysets's
+	if e != int32(len(seal.Purposes)) || d != 0 { // the Encrypts are GenerateKeysets's, one per keyset
 		t.Errorf("KMS calls = %d encrypts, %d decrypts; rejections must be offline", e, d)
 	}
 }
@@ -363,16 +364,16 @@ func TestOpenKMSWithSDKClientOverHTTP(t *testing.T) {
 // Rotation adds a primary: what the old keyset sealed still opens, new seals
 // use the new key (so the old keyset cannot open them), and fingerprints do
 // not change.
-func TestRotateDataKeyset(t *testing.T) {
+func TestRotateKeysets(t *testing.T) {
 	ctx := context.Background()
 	f := newFakeKMS(t, testKeyARN)
 	blob, err := seal.GenerateKeysets(ctx, testKeyARN, f)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rotated, err := seal.RotateDataKeyset(ctx, testKeyARN, blob, f)
+	rotated, err := seal.RotateKeysets(ctx, testKeyARN, blob, f)
 	if err != nil {
-		t.Fatalf("RotateDataKeyset: %v", err)
+		t.Fatalf("RotateKeysets: %v", err)
 	}
 	open := func(b []byte) *seal.Sealer {
 		t.Helper()
@@ -446,4 +447,151 @@ func TestKMSKeysetsBoundToPurpose(t *testing.T) {
 	if _, err := s.Fingerprint("a|2000-01-01|CAN"); err == nil {
 		t.Error("Fingerprint with the data keyset in the fingerprint slot succeeded")
 	}
+}
+
+// The session and cursor keysets rotate with the data keyset but keep only
+// the key they replaced: a cookie or cursor of the previous key is still
+// accepted, one of the key before is not. The caller key never changes.
+// A blob made before these keysets existed gets them on its first rotation.
+func TestRotateSessionAndCursorKeysets(t *testing.T) {
+	ctx := context.Background()
+	f := newFakeKMS(t, testKeyARN)
+	blob, err := seal.GenerateKeysets(ctx, testKeyARN, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type gen struct {
+		session, cursor [][]byte
+		caller          []byte
+	}
+	read := func(b []byte) gen {
+		t.Helper()
+		s, err := seal.OpenKMS(testKeyARN, b, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var g gen
+		if g.session, err = s.SessionKeys(); err != nil {
+			t.Fatal(err)
+		}
+		if g.cursor, err = s.CursorKeys(); err != nil {
+			t.Fatal(err)
+		}
+		if g.caller, err = s.CallerKey(); err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	rotate := func(b []byte) []byte {
+		t.Helper()
+		out, err := seal.RotateKeysets(ctx, testKeyARN, b, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	g0 := read(blob)
+	b1 := rotate(blob)
+	g1 := read(b1)
+	g2 := read(rotate(b1))
+	type result struct {
+		Lens                   [3]int
+		NewPrimary             bool
+		PreviousKept           bool
+		TwoBackDropped         bool
+		CallerSame, CursorSame bool
+	}
+	got := result{
+		Lens:           [3]int{len(g0.session), len(g1.session), len(g2.session)},
+		NewPrimary:     !bytes.Equal(g1.session[0], g0.session[0]) && !bytes.Equal(g2.cursor[0], g1.cursor[0]),
+		PreviousKept:   bytes.Equal(g2.session[1], g1.session[0]) && bytes.Equal(g2.cursor[1], g1.cursor[0]),
+		TwoBackDropped: !slices.ContainsFunc(g2.session, func(k []byte) bool { return bytes.Equal(k, g0.session[0]) }) && !slices.ContainsFunc(g2.cursor, func(k []byte) bool { return bytes.Equal(k, g0.cursor[0]) }),
+		CallerSame:     bytes.Equal(g0.caller, g2.caller),
+		CursorSame:     bytes.Equal(g0.cursor[0], g2.cursor[0]),
+	}
+	want := result{Lens: [3]int{1, 2, 2}, NewPrimary: true, PreviousKept: true, TwoBackDropped: true, CallerSame: true}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("rotations (-want +got):\n%s", diff)
+	}
+
+	// A blob of the data and fingerprint keysets only, as deployed before.
+	var old map[string]any
+	if err := json.Unmarshal(blob, &old); err != nil {
+		t.Fatal(err)
+	}
+	delete(old, "session")
+	delete(old, "cursor")
+	delete(old, "caller")
+	legacy, err := json.Marshal(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := seal.OpenKMS(testKeyARN, legacy, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CursorKeys(); err == nil {
+		t.Error("CursorKeys of a blob without a cursor keyset succeeded")
+	}
+	if g := read(rotate(legacy)); len(g.session) != 1 || len(g.cursor) != 1 || len(g.caller) != 32 {
+		t.Errorf("rotated legacy blob: %d session keys, %d cursor keys, caller key of %d bytes; want 1, 1, 32", len(g.session), len(g.cursor), len(g.caller))
+	}
+}
+
+// Rewrapping moves the keysets to another KMS key with the same keys: what
+// was sealed before opens, and the old key can no longer unwrap them.
+func TestRewrapKeysets(t *testing.T) {
+	ctx := context.Background()
+	const otherARN = "arn:aws:kms:ca-central-1:111122223333:key/sealing"
+	f := newFakeKMS(t, testKeyARN)
+	to := newFakeKMS(t, otherARN)
+	both := twoKeys{f, to}
+	blob, err := seal.GenerateKeysets(ctx, testKeyARN, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := seal.OpenKMS(testKeyARN, blob, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct, err := before.Seal([]byte("Mai"), []byte("ad"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved, err := seal.RewrapKeysets(ctx, testKeyARN, otherARN, blob, both)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := seal.OpenKMS(otherARN, moved, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pt, err := after.Open(ct, []byte("ad")); err != nil || string(pt) != "Mai" {
+		t.Errorf("Open after rewrap = %q, %v; want Mai", pt, err)
+	}
+	stale, err := seal.OpenKMS(testKeyARN, moved, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stale.Open(ct, []byte("ad")); err == nil {
+		t.Error("the old KMS key unwrapped the rewrapped keysets")
+	}
+}
+
+// twoKeys routes each call to the fake key its KeyId names.
+type twoKeys struct{ a, b *fakeKMS }
+
+func (k twoKeys) pick(id *string) *fakeKMS {
+	if aws.ToString(id) == k.b.keyID {
+		return k.b
+	}
+	return k.a
+}
+
+func (k twoKeys) Encrypt(ctx context.Context, in *kms.EncryptInput, o ...func(*kms.Options)) (*kms.EncryptOutput, error) {
+	return k.pick(in.KeyId).Encrypt(ctx, in, o...)
+}
+
+func (k twoKeys) Decrypt(ctx context.Context, in *kms.DecryptInput, o ...func(*kms.Options)) (*kms.DecryptOutput, error) {
+	return k.pick(in.KeyId).Decrypt(ctx, in, o...)
 }

@@ -15,12 +15,17 @@ import (
 // knows what it is and what it must never be used for.
 const localComment = "Haven local-development keys, stored in cleartext. For the local runner and tests only: never use in AWS, never for real personal data."
 
-// localFile is the on-disk shape of a local keyset file: the two keysets, in
-// cleartext.
+// localFile is the on-disk shape of a local keyset file: the keysets, in
+// cleartext. Files written before the session, cursor and caller keysets
+// existed lack them and still open (the local runner keys sessions and
+// cursors from files of their own).
 type localFile struct {
 	Comment     string          `json:"comment"`
 	Data        json.RawMessage `json:"data"`
 	Fingerprint json.RawMessage `json:"fingerprint"`
+	Session     json.RawMessage `json:"session,omitempty"`
+	Cursor      json.RawMessage `json:"cursor,omitempty"`
+	Caller      json.RawMessage `json:"caller,omitempty"`
 	// AEAD is where files written before version 2 kept a Tink keyset;
 	// decoded only to say what to do about such a file.
 	AEAD json.RawMessage `json:"aead,omitempty"`
@@ -105,20 +110,15 @@ func createLocal(path string) ([]byte, error) {
 }
 
 func newLocalKeysets() ([]byte, error) {
-	data, err := newKeyset(purposeData)
-	if err != nil {
-		return nil, err
-	}
-	fp, err := newKeyset(purposeFingerprint)
-	if err != nil {
-		return nil, err
-	}
 	f := localFile{Comment: localComment}
-	if f.Data, err = json.Marshal(data); err != nil {
-		return nil, fmt.Errorf("seal: encode keyset: %w", err)
-	}
-	if f.Fingerprint, err = json.Marshal(fp); err != nil {
-		return nil, fmt.Errorf("seal: encode keyset: %w", err)
+	for _, p := range Purposes {
+		ks, err := newKeyset(p)
+		if err != nil {
+			return nil, err
+		}
+		if *f.slot(p), err = json.Marshal(ks); err != nil {
+			return nil, fmt.Errorf("seal: encode keyset: %w", err)
+		}
 	}
 	out, err := json.MarshalIndent(f, "", "  ")
 	if err != nil {
@@ -152,5 +152,25 @@ func parseLocal(path string, data []byte) (*Sealer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("seal: keyset file %s: fingerprint keyset: %w", path, err)
 	}
-	return &Sealer{data: loaded(a), fingerprint: loaded(newFingerprintPRF(fk))}, nil
+	s := &Sealer{data: loaded(a), fingerprint: loaded(newFingerprintPRF(fk))}
+	for _, l := range []struct {
+		purpose string
+		into    **lazy[secrets]
+	}{{PurposeSession, &s.session}, {PurposeCursor, &s.cursor}, {PurposeCaller, &s.caller}} {
+		raw := *f.slot(l.purpose)
+		if len(raw) == 0 {
+			continue
+		}
+		ks, err := parseKeyset(raw, l.purpose)
+		if err != nil {
+			return nil, fmt.Errorf("seal: keyset file %s: %s keyset: %w", path, l.purpose, err)
+		}
+		*l.into = loaded(ks.secrets())
+	}
+	return s, nil
+}
+
+// slot is the keyset of purpose in f.
+func (f *localFile) slot(purpose string) *json.RawMessage {
+	return slotOf(purpose, &f.Data, &f.Fingerprint, &f.Session, &f.Cursor, &f.Caller)
 }

@@ -17,6 +17,35 @@ const fingerprintLen = 32
 type Sealer struct {
 	data        *lazy[dataAEAD]
 	fingerprint *lazy[fingerprintPRF]
+	// session, cursor and caller hold the keysets of the keys other packages
+	// derive from Haven's secrets; nil when the keysets at hand lack them.
+	session, cursor, caller *lazy[secrets]
+	// guard, when set, is asked before each use of a keyset (by purpose):
+	// a local run enforces each function's IAM grant of the keyset's KMS
+	// encryption context with it (Guarded), as KMS would at the unwrap.
+	guard func(purpose string) error
+}
+
+// Guarded returns a Sealer with s's keys that asks check(purpose) before
+// every use of a keyset and fails with its error. The local runner and the
+// tests give each function one whose check is the function's IAM policy for
+// kms:Decrypt of that keyset (infra/iam), so a step that uses a keyset its
+// function is not granted fails locally as it would in AWS, where the unwrap
+// is refused.
+func (s *Sealer) Guarded(check func(purpose string) error) *Sealer {
+	if s == nil {
+		return nil
+	}
+	g := *s
+	g.guard = check
+	return &g
+}
+
+func (s *Sealer) use(purpose string) error {
+	if s.guard == nil {
+		return nil
+	}
+	return s.guard(purpose)
 }
 
 // errNotOpened guards the zero Sealer, so a wiring mistake fails loudly
@@ -28,10 +57,7 @@ var errNotOpened = errors.New("seal: sealer not opened (use OpenLocal or OpenKMS
 // field. Two seals of the same plaintext differ (random nonce), so equal values
 // are not visible as equal ciphertexts.
 func (s *Sealer) Seal(plaintext, associatedData []byte) ([]byte, error) {
-	if s == nil || s.data == nil {
-		return nil, errNotOpened
-	}
-	a, err := s.data.get()
+	a, err := s.dataAEAD()
 	if err != nil {
 		return nil, err
 	}
@@ -42,10 +68,7 @@ func (s *Sealer) Seal(plaintext, associatedData []byte) ([]byte, error) {
 // fails if the ciphertext was altered, made with another key, or bound to
 // other associated data.
 func (s *Sealer) Open(ciphertext, associatedData []byte) ([]byte, error) {
-	if s == nil || s.data == nil {
-		return nil, errNotOpened
-	}
-	a, err := s.data.get()
+	a, err := s.dataAEAD()
 	if err != nil {
 		return nil, err
 	}
@@ -68,11 +91,85 @@ func (s *Sealer) Fingerprint(normalised string) (string, error) {
 		// An empty identity would make every empty record "the same person".
 		return "", errors.New("seal: fingerprint of an empty identity")
 	}
+	if err := s.use(PurposeFingerprint); err != nil {
+		return "", err
+	}
 	p, err := s.fingerprint.get()
 	if err != nil {
 		return "", err
 	}
 	return base64.RawURLEncoding.EncodeToString(p.compute([]byte(normalised))[:fingerprintLen]), nil
+}
+
+func (s *Sealer) dataAEAD() (*dataAEAD, error) {
+	if s == nil || s.data == nil {
+		return nil, errNotOpened
+	}
+	if err := s.use(PurposeData); err != nil {
+		return nil, err
+	}
+	return s.data.get()
+}
+
+// SessionKeys returns the web form's session keys, the primary first: new
+// cookies are sealed with it, a cookie sealed with the previous key (kept
+// by one rotation, go run ./infra/keyset -rotate) still opens until it
+// expires.
+func (s *Sealer) SessionKeys() ([][]byte, error) { return s.secrets(PurposeSession, s.sessionKeys()) }
+
+// CursorKeys returns the list-cursor signing keys, the primary first: new
+// cursors are signed with it, a cursor signed with the previous key is still
+// accepted, one signed before that is refused as malformed (400, the client
+// starts the list again).
+func (s *Sealer) CursorKeys() ([][]byte, error) { return s.secrets(PurposeCursor, s.cursorKeys()) }
+
+// CallerKey returns the key of the request log's caller hash. Its keyset is
+// never rotated: a new key would make a caller's requests before and after
+// unlinkable in the logs.
+func (s *Sealer) CallerKey() ([]byte, error) {
+	k, err := s.secrets(PurposeCaller, s.callerKeys())
+	if err != nil {
+		return nil, err
+	}
+	return k[0], nil
+}
+
+func (s *Sealer) sessionKeys() *lazy[secrets] {
+	if s == nil {
+		return nil
+	}
+	return s.session
+}
+
+func (s *Sealer) cursorKeys() *lazy[secrets] {
+	if s == nil {
+		return nil
+	}
+	return s.cursor
+}
+
+func (s *Sealer) callerKeys() *lazy[secrets] {
+	if s == nil {
+		return nil
+	}
+	return s.caller
+}
+
+func (s *Sealer) secrets(purpose string, l *lazy[secrets]) ([][]byte, error) {
+	if s == nil || s.data == nil {
+		return nil, errNotOpened
+	}
+	if l == nil {
+		return nil, fmt.Errorf("seal: the keysets hold no %s keyset (add it with go run ./infra/keyset -rotate, or delete the local keyset file)", purpose)
+	}
+	if err := s.use(purpose); err != nil {
+		return nil, err
+	}
+	v, err := l.get()
+	if err != nil {
+		return nil, err
+	}
+	return v.keys, nil
 }
 
 // lazy holds a key loaded on first use. Under KMS loading is a network call,

@@ -5,10 +5,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
-	"sort"
+	"slices"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -66,14 +68,15 @@ func fakeKMS(t *testing.T) *httptest.Server {
 }
 
 // TestSealingUnwrapsUnderFunctionPolicy: every function that opens the
-// sealer unwraps both keysets through KMS under its own role's policy (the
-// encryption context seal sends meets the policy's condition), and a
-// function that handles no personal data would be refused.
+// sealer unwraps through KMS, under its own role's policy, exactly the
+// keysets steps.Keysets gives it (the encryption context seal sends meets
+// the policy's condition), and is refused every other keyset; a function
+// that handles no personal data is refused all of them.
 func TestSealingUnwrapsUnderFunctionPolicy(t *testing.T) {
 	ctx := context.Background()
 	e := testenv.New(t, testenv.Options{})
 	srv := fakeKMS(t)
-	keyARN := e.IAM.Stack.Refs["DataKey.Arn"]
+	keyARN := e.IAM.Stack.Refs["SealingKey.Arn"]
 	config := func(apiOptions []func(*middleware.Stack) error) aws.Config {
 		t.Helper()
 		cfg, err := awsconn.Config(awsconn.Options{DynamoDBEndpoint: aws.ToString(e.Clients.DynamoDB.Options().BaseEndpoint), APIOptions: apiOptions})
@@ -91,39 +94,50 @@ func TestSealingUnwrapsUnderFunctionPolicy(t *testing.T) {
 	// A denial provoked on purpose is not recorded for the least-privilege
 	// test: it checks the other enforcer with a log of its own.
 	quiet := &iam.Enforcer{Stack: e.IAM.Stack}
-	unwrap := func(dir string) error {
-		enforcer := e.IAM
-		if steps.WithoutSealer[dir] {
-			enforcer = quiet
-		}
-		s, err := sealing.Open(ctx, env, config(enforcer.APIOptions(testenv.LogicalID(t, dir))), nil)
-		if err != nil {
-			return err
-		}
-		if _, err := s.Fingerprint("unwrap test"); err != nil {
-			return err
-		}
-		_, err = s.Seal([]byte("unwrap test"), []byte("aad"))
-		return err
-	}
-	var dirs []string
-	for dir := range steps.ByDir {
-		dirs = append(dirs, dir)
-	}
-	sort.Strings(dirs)
-	for _, dir := range dirs {
-		t.Run(dir, func(t *testing.T) {
-			err := unwrap(dir)
-			if !steps.WithoutSealer[dir] {
-				if err != nil {
-					t.Fatalf("unwrap under %s's policy: %v", dir, err)
+	for _, dir := range slices.Sorted(maps.Keys(steps.ByDir)) {
+		for _, purpose := range seal.Purposes {
+			granted := slices.Contains(steps.Keysets[dir], purpose)
+			t.Run(dir+"/"+purpose, func(t *testing.T) {
+				enforcer := e.IAM
+				if !granted {
+					enforcer = quiet
 				}
-				return
-			}
-			var api smithy.APIError
-			if !errors.As(err, &api) || api.ErrorCode() != "AccessDeniedException" {
-				t.Fatalf("%s handles no personal data, yet unwrapping under its policy gave %v, want AccessDeniedException", dir, err)
-			}
-		})
+				s, err := sealing.Open(ctx, env, config(enforcer.APIOptions(testenv.LogicalID(t, dir))), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				err = useKeyset(s, purpose)
+				if granted {
+					if err != nil {
+						t.Fatalf("unwrap under %s's policy: %v", dir, err)
+					}
+					return
+				}
+				var api smithy.APIError
+				if !errors.As(err, &api) || api.ErrorCode() != "AccessDeniedException" {
+					t.Fatalf("%s is not given the %s keyset, yet unwrapping it under its policy gave %v, want AccessDeniedException", dir, purpose, err)
+				}
+			})
+		}
 	}
+}
+
+// useKeyset makes s unwrap the keyset of purpose.
+func useKeyset(s lambdamain.Sealer, purpose string) error {
+	var err error
+	switch purpose {
+	case seal.PurposeData:
+		_, err = s.Seal([]byte("unwrap test"), []byte("aad"))
+	case seal.PurposeFingerprint:
+		_, err = s.Fingerprint("unwrap test")
+	case seal.PurposeSession:
+		_, err = s.SessionKeys()
+	case seal.PurposeCursor:
+		_, err = s.CursorKeys()
+	case seal.PurposeCaller:
+		_, err = s.CallerKey()
+	default:
+		err = fmt.Errorf("no use for keyset %s", purpose)
+	}
+	return err
 }

@@ -5,6 +5,7 @@ import (
 	"github.com/haven-hrd/haven/shared/jobs"
 	"github.com/haven-hrd/haven/shared/lambdamain"
 	"github.com/haven-hrd/haven/shared/lambdamain/sealing"
+	"github.com/haven-hrd/haven/shared/seal"
 	"github.com/haven-hrd/haven/shared/webform"
 )
 
@@ -35,7 +36,7 @@ var ByDir = map[string]func(*api.Deps) any{
 // WithoutSealer are the functions whose steps handle no personal data: they
 // never seal, open or fingerprint on any path (no sealed attribute read, no
 // Idempotency-Key — whose stored response the store seals — and no list
-// cursor, whose key in AWS is derived from the fingerprint PRF). Their
+// cursor, whose key in AWS is the cursor keyset's). Their
 // main.go calls lambdamain.RunWithoutSealer, so their binaries link neither
 // shared/seal nor a KMS client, and their sealer refuses every call. Every other
 // function's main.go calls sealing.Run. The test checks each main.go
@@ -47,6 +48,29 @@ var WithoutSealer = map[string]bool{
 	"waitlist-sweep":   true, // periods, waitlist entries, unconditional-key transactions
 	"daily-report":     true, // periods and referrals read bare
 	"partner-export":   true, // referrals read bare
+}
+
+// Keysets are the sealing keysets (seal.Purpose*) each function that opens
+// the sealer uses, and so the only KMS encryption contexts its IAM policy
+// grants it to unwrap (template.yaml; a test holds the two equal, and the
+// local runner and the tests refuse a keyset's use the policy does not
+// grant). Every sealing step stores idempotency responses, which are
+// sealed, and logs a caller hash; only the create steps fingerprint, only
+// the list signs cursors, only the web form keeps sessions.
+var Keysets = map[string][]string{
+	"create-referral":   {seal.PurposeData, seal.PurposeFingerprint, seal.PurposeCaller},
+	"web-form":          {seal.PurposeData, seal.PurposeFingerprint, seal.PurposeSession, seal.PurposeCaller},
+	"get-referral":      {seal.PurposeData, seal.PurposeCaller},
+	"list-referrals":    {seal.PurposeData, seal.PurposeCursor, seal.PurposeCaller},
+	"put-period":        {seal.PurposeData, seal.PurposeCaller},
+	"close-period":      {seal.PurposeData, seal.PurposeCaller},
+	"screen-referral":   {seal.PurposeData, seal.PurposeCaller},
+	"allocate-referral": {seal.PurposeData, seal.PurposeCaller},
+	"decide-referral":   {seal.PurposeData, seal.PurposeCaller},
+	"record-arrival":    {seal.PurposeData, seal.PurposeCaller},
+	"withdraw-referral": {seal.PurposeData, seal.PurposeCaller},
+	"revise-urgency":    {seal.PurposeData, seal.PurposeCaller},
+	"change-family":     {seal.PurposeData, seal.PurposeCaller},
 }
 
 // OpenSealer is how the function of dir opens its sealer, as its main.go

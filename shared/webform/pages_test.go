@@ -41,10 +41,10 @@ func TestPagesEscapeHostileInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	down, err := New(Config{
-		SessionSecret: func() ([]byte, error) { return nil, errors.New("kms down") },
-		Create:        form.cfg.Create,
-		Log:           log,
-		Now:           testenv.Clock(),
+		SessionSecrets: func() ([][]byte, error) { return nil, errors.New("kms down") },
+		Create:         form.cfg.Create,
+		Log:            log,
+		Now:            testenv.Clock(),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -31,13 +31,31 @@ type session struct {
 
 // sessionKeys seals cookies and derives CSRF tokens. Both keys come from one
 // secret through HKDF with distinct labels, so neither can stand in for the
-// other.
+// other. older are the keys of the secrets a rotation retired (the session
+// keyset keeps one): cookies and tokens they made are still accepted until
+// they expire, new ones are made with the current keys only.
 type sessionKeys struct {
-	aead cipher.AEAD
-	csrf []byte
+	aead  cipher.AEAD
+	csrf  []byte
+	older []*sessionKeys
 }
 
-func newSessionKeys(secret []byte) (*sessionKeys, error) {
+func newSessionKeys(secret []byte, older ...[]byte) (*sessionKeys, error) {
+	k, err := sessionKeysOf(secret)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range older {
+		ok, err := sessionKeysOf(o)
+		if err != nil {
+			return nil, err
+		}
+		k.older = append(k.older, ok)
+	}
+	return k, nil
+}
+
+func sessionKeysOf(secret []byte) (*sessionKeys, error) {
 	if len(secret) < MinSessionKeyBytes {
 		return nil, errors.New("webform: SESSION_KEY must be at least 32 bytes")
 	}
@@ -62,14 +80,15 @@ func newSessionKeys(secret []byte) (*sessionKeys, error) {
 
 // lazyKeys holds the form's session keys. With SESSION_KEY (the local runner,
 // tests) New fills it at once; in AWS there is no such variable and the keys
-// are derived on first use from the secret that secret returns (the sealer's
-// PRF, which KMS unwraps: a network call, so never during Lambda init). Loads
+// are derived on first use from the secrets that secret returns (the
+// sealer's session keyset, which KMS unwraps: a network call, so never
+// during Lambda init), the current one first. Loads
 // are serialised so that concurrent first requests derive once, and a failed
 // load is not cached: the next request tries again.
 type lazyKeys struct {
 	keys   atomic.Pointer[sessionKeys]
 	mu     sync.Mutex
-	secret func() ([]byte, error)
+	secret func() ([][]byte, error)
 }
 
 // get returns the keys, deriving them if they are not yet.
@@ -85,11 +104,14 @@ func (l *lazyKeys) get() (*sessionKeys, error) {
 	if l.secret == nil {
 		return nil, errors.New("webform: no session key")
 	}
-	secret, err := l.secret()
+	secrets, err := l.secret()
 	if err != nil {
 		return nil, err
 	}
-	k, err := newSessionKeys(secret)
+	if len(secrets) == 0 {
+		return nil, errors.New("webform: no session key")
+	}
+	k, err := newSessionKeys(secrets[0], secrets[1:]...)
 	if err != nil {
 		return nil, err
 	}
@@ -118,11 +140,12 @@ func (k *sessionKeys) open(name, value string, v any) error {
 		return errors.New("bad cookie")
 	}
 	n := k.aead.NonceSize()
-	plain, err := k.aead.Open(nil, raw[:n], raw[n:], []byte(name))
-	if err != nil {
-		return errors.New("bad cookie")
+	for _, keys := range append([]*sessionKeys{k}, k.older...) {
+		if plain, err := keys.aead.Open(nil, raw[:n], raw[n:], []byte(name)); err == nil {
+			return json.Unmarshal(plain, v)
+		}
 	}
-	return json.Unmarshal(plain, v)
+	return errors.New("bad cookie")
 }
 
 // csrfToken ties a token to one session cookie value: a new sign-in gives a
@@ -137,7 +160,12 @@ func (k *sessionKeys) checkCSRF(cookieValue, token string) bool {
 	if cookieValue == "" || token == "" {
 		return false
 	}
-	return hmac.Equal([]byte(k.csrfToken(cookieValue)), []byte(token))
+	for _, keys := range append([]*sessionKeys{k}, k.older...) {
+		if hmac.Equal([]byte(keys.csrfToken(cookieValue)), []byte(token)) {
+			return true
+		}
+	}
+	return false
 }
 
 // cookieSpec says how cookies are written for one request's host.

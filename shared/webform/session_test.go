@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/haven-hrd/haven/infra/testenv"
 )
 
@@ -39,6 +41,42 @@ func TestSessionCookie(t *testing.T) {
 	}
 	if _, err := newSessionKeys([]byte("short")); err == nil {
 		t.Error("short key accepted")
+	}
+}
+
+// After a rotation of the session keyset, a cookie and CSRF token made with
+// the retired key are still accepted (a caseworker signed in before the
+// rotation stays so until the session expires), new ones are made with the
+// current key, and those of a key retired before are refused.
+func TestSessionKeysRotated(t *testing.T) {
+	k0, k1, k2 := []byte(strings.Repeat("0", 32)), []byte(strings.Repeat("1", 32)), []byte(strings.Repeat("2", 32))
+	before, _ := newSessionKeys(k0)
+	retired, _ := newSessionKeys(k1, k0)
+	now, err := newSessionKeys(k2, k1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := session{Partner: "unhcr", Subject: "s", Expires: testenv.Now().Add(time.Hour).Unix()}
+	cookie := func(k *sessionKeys) string {
+		v, err := k.seal("haven_session", in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	opens := func(k *sessionKeys, v string) bool {
+		var out session
+		return k.open("haven_session", v, &out) == nil && out == in
+	}
+	prev, old, fresh := cookie(retired), cookie(before), cookie(now)
+	type result struct{ PreviousOpens, PreviousCSRF, TwoBackOpens, TwoBackCSRF, NewOpensWithRetired bool }
+	got := result{
+		PreviousOpens: opens(now, prev), PreviousCSRF: now.checkCSRF(prev, retired.csrfToken(prev)),
+		TwoBackOpens: opens(now, old), TwoBackCSRF: now.checkCSRF(old, before.csrfToken(old)),
+		NewOpensWithRetired: opens(before, fresh),
+	}
+	if diff := cmp.Diff(result{PreviousOpens: true, PreviousCSRF: true}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
 

@@ -20,24 +20,24 @@ import (
 	"github.com/haven-hrd/haven/shared/seal"
 )
 
-// countingSealer is a local sealer's PRF that counts its calls, can be made
-// to fail (as KMS may), and is slow enough for concurrent first requests to
-// overlap.
+// countingSealer is a local sealer's session keyset that counts its calls,
+// can be made to fail (as KMS may), and is slow enough for concurrent first
+// requests to overlap.
 type countingSealer struct {
-	inner api.Fingerprinter
+	inner interface{ SessionKeys() ([][]byte, error) }
 	calls atomic.Int32
 	fail  atomic.Bool
 }
 
 var errKMSDown = errors.New("kms: Decrypt: connection reset")
 
-func (c *countingSealer) Fingerprint(s string) (string, error) {
+func (c *countingSealer) SessionKeys() ([][]byte, error) {
 	c.calls.Add(1)
 	time.Sleep(20 * time.Millisecond)
 	if c.fail.Load() {
-		return "", errKMSDown
+		return nil, errKMSDown
 	}
-	return c.inner.Fingerprint(s)
+	return c.inner.SessionKeys()
 }
 
 type lambdaHandler = func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
@@ -57,7 +57,7 @@ func webEvent(method, path, body string, cookies ...string) events.APIGatewayV2H
 }
 
 // TestSessionSecretFromSealer: with no SESSION_KEY (as in AWS) the form
-// derives its session keys from the sealer's PRF on the first request, not
+// derives its session keys from the sealer's session keyset on the first request, not
 // when it is built (that is Lambda init, which must call no KMS); concurrent
 // first requests derive once; a failure answers 503, is logged without a
 // secret and is retried by the next request; and two forms on one keyset (two
@@ -67,16 +67,16 @@ func TestSessionSecretFromSealer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secret, err := local.Fingerprint(SessionSecretLabel)
+	secrets, err := local.SessionKeys()
 	if err != nil {
 		t.Fatal(err)
 	}
+	secret := string(secrets[0])
 	sealer := &countingSealer{inner: local}
 	logs := &testenv.LogBuffer{}
 	d := (&api.Deps{
-		Finger: sealer,
-		Log:    slog.New(slog.NewJSONHandler(logs, nil)),
-		Web:    api.WebConfig{DevSignIn: true},
+		Log: slog.New(slog.NewJSONHandler(logs, nil)),
+		Web: api.WebConfig{DevSignIn: true, SessionKeys: sealer.SessionKeys},
 	}).WithDefaults()
 	h, ok := Step(d).(lambdaHandler)
 	if !ok {
@@ -131,7 +131,7 @@ func TestSessionSecretFromSealer(t *testing.T) {
 		t.Errorf("sealer calls = %d, want 2 (the failure, then one derivation for all)", n)
 	}
 
-	// The session cookie is sealed with keys from the PRF's secret.
+	// The session cookie is sealed with keys from the session keyset.
 	resp, err = h(context.Background(), webEvent(http.MethodPost, SignInPath, "partner=unhcr"))
 	if err != nil {
 		t.Fatal(err)
@@ -147,14 +147,14 @@ func TestSessionSecretFromSealer(t *testing.T) {
 	}
 	var s session
 	if err := want.open(name, value, &s); err != nil || s.Partner != "unhcr" {
-		t.Errorf("cookie does not open with keys from the PRF: %+v, %v", s, err)
+		t.Errorf("cookie does not open with keys from the session keyset: %+v, %v", s, err)
 	}
 	if n := sealer.calls.Load(); n != 2 {
 		t.Errorf("sealer calls after sign-in = %d, want still 2", n)
 	}
 
 	// Another execution environment on the same keyset reads the cookie.
-	other := Step((&api.Deps{Finger: local, Log: d.Log, Web: api.WebConfig{DevSignIn: true}}).WithDefaults()).(lambdaHandler)
+	other := Step((&api.Deps{Log: d.Log, Web: api.WebConfig{DevSignIn: true, SessionKeys: local.SessionKeys}}).WithDefaults()).(lambdaHandler)
 	resp, err = other(context.Background(), webEvent(http.MethodGet, FormPath, "", cookie))
 	if err != nil {
 		t.Fatal(err)
@@ -173,9 +173,8 @@ func TestSessionSecretFromSealer(t *testing.T) {
 func TestSessionKeyWins(t *testing.T) {
 	sealer := &countingSealer{inner: nil}
 	d := (&api.Deps{
-		Finger: sealer,
-		Log:    slog.New(slog.DiscardHandler),
-		Web:    api.WebConfig{DevSignIn: true, SessionKey: []byte(strings.Repeat("k", 32))},
+		Log: slog.New(slog.DiscardHandler),
+		Web: api.WebConfig{DevSignIn: true, SessionKey: []byte(strings.Repeat("k", 32)), SessionKeys: sealer.SessionKeys},
 	}).WithDefaults()
 	h := Step(d).(lambdaHandler)
 	resp, err := h(context.Background(), webEvent(http.MethodPost, SignInPath, "partner=unhcr"))

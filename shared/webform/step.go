@@ -2,18 +2,11 @@ package webform
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/haven-hrd/haven/shared/api"
 	"github.com/haven-hrd/haven/shared/apigw"
 	"github.com/haven-hrd/haven/shared/problem"
 )
-
-// SessionSecretLabel is what the sealer's fingerprint PRF hashes to give the
-// web form its session secret when SESSION_KEY is not set (in AWS). A
-// defender's normalised identity always holds two "|" (identity.Normalise),
-// this label none, so no stored fingerprint can equal the secret.
-const SessionSecretLabel = "haven/web-session-key/v1"
 
 // Step is the web-form function (functions/web-form names it): Haven's own
 // referral form. Its routes are public in the template (a browser cannot pass
@@ -22,9 +15,9 @@ const SessionSecretLabel = "haven/web-session-key/v1"
 // the signed-in partner caseworker.
 //
 // The session keys come from d.Web.SessionKey (SESSION_KEY: the local runner,
-// tests) or, when it is empty, from the sealer's PRF (d.Finger), derived on
-// the first request so that no session secret sits in the function's
-// environment and the cold start calls no KMS.
+// tests) or, when it is empty, from the sealer's session keyset
+// (d.Web.SessionKeys), unwrapped on the first request so that no session
+// secret sits in the function's environment and the cold start calls no KMS.
 func Step(d *api.Deps) any {
 	cfg := Config{
 		SessionKey: d.Web.SessionKey,
@@ -34,8 +27,8 @@ func Step(d *api.Deps) any {
 		Now:        d.Now,
 		Log:        d.Log,
 	}
-	if len(cfg.SessionKey) == 0 && d.Finger != nil {
-		cfg.SessionSecret = SealerSecret(d.Finger)
+	if len(cfg.SessionKey) == 0 {
+		cfg.SessionSecrets = d.Web.SessionKeys
 	}
 	form, err := New(cfg)
 	if err != nil {
@@ -48,18 +41,4 @@ func Step(d *api.Deps) any {
 		})
 	}
 	return d.Public(form.Step)
-}
-
-// SealerSecret returns the Config.SessionSecret that derives the session
-// secret from f's PRF (SessionSecretLabel). Each call computes it afresh;
-// the form calls it once, on its first request, and again only after a
-// failure.
-func SealerSecret(f api.Fingerprinter) func() ([]byte, error) {
-	return func() ([]byte, error) {
-		k, err := f.Fingerprint(SessionSecretLabel)
-		if err != nil {
-			return nil, fmt.Errorf("webform: derive the session secret from the sealer: %w", err)
-		}
-		return []byte(k), nil
-	}
 }

@@ -42,11 +42,12 @@ type Config struct {
 	// SessionKey seals session cookies and keys CSRF tokens (at least 32
 	// bytes; SESSION_KEY, which the local runner and tests set).
 	SessionKey []byte
-	// SessionSecret, used when SessionKey is empty (in AWS), returns the
-	// secret the keys are derived from instead. It is called on the first
-	// request, not by New, and again after a failure; while it fails, pages
-	// answer 503 and the log says why.
-	SessionSecret func() ([]byte, error)
+	// SessionSecrets, used when SessionKey is empty (in AWS), returns the
+	// secrets the keys are derived from instead (the sealer's session
+	// keyset): the current one first, then the one a rotation retired. It
+	// is called on the first request, not by New, and again after a
+	// failure; while it fails, pages answer 503 and the log says why.
+	SessionSecrets func() ([][]byte, error)
 	// DevSignIn enables the development sign-in that lets anyone pick a
 	// partner. Only the local runner sets it; template.yaml never does.
 	DevSignIn bool
@@ -76,7 +77,7 @@ type Form struct {
 // New checks cfg and returns the form.
 func New(cfg Config) (*Form, error) {
 	var keys *sessionKeys
-	if len(cfg.SessionKey) > 0 || cfg.SessionSecret == nil {
+	if len(cfg.SessionKey) > 0 || cfg.SessionSecrets == nil {
 		var err error
 		if keys, err = newSessionKeys(cfg.SessionKey); err != nil {
 			return nil, err
@@ -98,7 +99,7 @@ func New(cfg Config) (*Form, error) {
 	if keys != nil {
 		f.sess.keys.Store(keys)
 	} else {
-		f.sess.secret = cfg.SessionSecret
+		f.sess.secret = cfg.SessionSecrets
 	}
 	return f, nil
 }
