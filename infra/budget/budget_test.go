@@ -86,6 +86,7 @@ var budgets = map[string]budget{
 	"decide-referral":   {1, 1, true, "the referral, one transaction"},
 	"record-arrival":    {1, 1, true, "the referral, one transaction"},
 	"withdraw-referral": {1, 1, true, "the referral, one transaction"},
+	"hold-referral":     {1, 1, true, "the referral (its holds and version), one transaction: holds, audit events, idempotency record"},
 	"waitlist-sweep":    {2, 0, false, "the periods (Query), then each period (GetItem) before its waitlist (one period, nobody waiting)"},
 }
 
@@ -143,6 +144,7 @@ func TestDynamoDBCallBudget(t *testing.T) {
 	json.Unmarshal(out, &created)
 	vars["id"] = strings.TrimPrefix(created.Headers["Location"], "/referrals/")
 	run("withdraw-referral", event("withdraw-referral"))
+	run("hold-referral", event("hold-referral"))
 	run("waitlist-sweep", event("scheduled"))
 
 	var report strings.Builder

@@ -198,6 +198,10 @@ func TestFunctionsUnderRIE(t *testing.T) {
 	if got := status(http("withdraw-referral", event("withdraw-referral"), 200)); got != "withdrawn/2" {
 		t.Errorf("withdraw-referral: %s, want withdrawn/2", got)
 	}
+	// An officer holds its disposition.
+	if hold := http("hold-referral", event("hold-referral"), 200); !strings.Contains(hold.Body, `"holds":["legal-proceedings"]`) {
+		t.Errorf("hold-referral: %s", hold.Body)
+	}
 
 	// The period closes (nobody waits, so no carry-over is needed).
 	http("close-period", event("close-period"), 200)

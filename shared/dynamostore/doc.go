@@ -7,7 +7,8 @@
 //
 //	entity            pk                         sk                          notes
 //	referral          REF#<id>                   A                           gsi1 PARTNER#<p> / <created>#<id>; gsi2 REFS / <created>#<id>;
-//	                                                                         names, birth dates, asylum country, profile, contact sealed (AES-GCM, AAD = id + attribute)
+//	                                                                         names, birth dates, asylum country, profile, contact sealed (AES-GCM, AAD = id + attribute);
+//	                                                                         holds: codes of the holds on its disposition, space-separated
 //	audit event       REF#<id>                   EV#<at>#<nonce>             state changes, no personal data
 //	read audit        REF#<id>                   READ#<at>#<nonce>           who read the full referral
 //	page read audit   READS#<yyyy-mm-dd>         PAGE#<at>#<nonce>           who was served a list page (actor, role, partner_scope,
@@ -70,6 +71,9 @@
 //	                                          period (not closed; waitlisted + n), source period (waitlisted − n), WAIT delete + put
 //	                                          (same sort key under the target), EV carried-over; then the idempotency record   1+2n reads, 2+n writes
 //	admissions of a year                      GetItem ADMIT#<s>#<y>                                    1 read
+//	set or lift a hold (holds.go)             GetItem REF (consistent), retention.ChangeHolds; TransactWriteItems: idem,
+//	                                          REF (holds, version + 1; condition version = v; updated_at kept), EV per hold
+//	                                          set or lifted (a disposition that read the referral before fails)   1 read + 1 write
 //	end a referral (withdraw, refuse, ineligible)  the state change's transaction + PREF (referral_id = id) SET released
 //	create over a released reference          the create transaction fails on PREF; GetItem PREF; again with PREF condition
 //	                                          released AND referral_id = earlier                       1 read + 2 writes

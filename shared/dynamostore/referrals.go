@@ -69,6 +69,9 @@ type referralItem struct {
 	SealedAsylum     []byte   `dynamodbav:"pii_asylum"`
 	SealedProfile    []byte   `dynamodbav:"pii_profile"`
 	SealedContact    []byte   `dynamodbav:"pii_contact"`
+	// Holds are the codes of the holds on its disposition, space-separated
+	// ("" once the last is lifted: the embedded server ignores REMOVE).
+	Holds string `dynamodbav:"holds,omitempty"`
 }
 
 // aad binds a ciphertext to its referral and attribute.
@@ -134,6 +137,7 @@ func (s *Store) fromItem(it referralItem, d Detail) (referral.Referral, error) {
 	r := referral.Referral{
 		ID: it.ID, Partner: it.Partner, Status: referral.Status(it.Status), Persons: it.Persons,
 		Period: it.Period, Reasons: it.Reasons, WaitlistReason: it.WaitlistReason, ArrivedOn: it.ArrivedOn, Version: it.Version, Fingerprint: it.Fingerprint,
+		Holds: strings.Fields(it.Holds),
 	}
 	r.Stream, r.PartnerReference, r.Urgency = it.Stream, it.PartnerReference, referral.Urgency(it.Urgency)
 	r.PreferredLanguage = it.Language

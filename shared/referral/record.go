@@ -27,6 +27,9 @@ type Referral struct {
 	// Fingerprint is the keyed hash of the principal's identity, used to flag
 	// the same defender referred by two partners.
 	Fingerprint string `json:"-"`
+	// Holds are the reason codes (shared/reason's Hold) of the holds that
+	// pause its disposition; staff business, never in a partner's view.
+	Holds []string `json:"-"`
 }
 
 // Event is one entry of a referral's audit trail. It carries no personal data.
@@ -63,4 +66,12 @@ const (
 	// ActionUrgency: an officer revised the urgency.
 	ActionUrgency = "urgency-changed"
 	ActionRead    = "read"
+	// ActionHoldSet and ActionHoldLifted: a hold on its disposition was set
+	// or lifted (the reason names which). Lifting access-request records
+	// that the access request was answered.
+	ActionHoldSet    = "hold-set"
+	ActionHoldLifted = "hold-lifted"
+	// ActionDisposed: its personal data was destroyed at the end of its
+	// retention period; only a tombstone is left.
+	ActionDisposed = "disposed"
 )

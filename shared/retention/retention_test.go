@@ -33,9 +33,9 @@ func TestDecide(t *testing.T) {
 		{"ineligible", retention.Facts{Status: referral.Ineligible, EndedAt: ended}, zero, ended, retention.Due},
 		{"refused", retention.Facts{Status: referral.Refused, EndedAt: ended}, zero, ended, retention.Due},
 		{"withdrawn, no period for ended referrals", withdrawn, retention.Schedule{Arrived: retention.Days(0)}, ended.AddDate(50, 0, 0), retention.Kept},
-		{"withdrawn, held", held(withdrawn, "litigation"), zero, ended, retention.Held},
+		{"withdrawn, held", held(withdrawn, "legal-proceedings"), zero, ended, retention.Held},
 		{"withdrawn, access request open", held(withdrawn, "access-request"), zero, ended, retention.Held},
-		{"held but not yet: not yet", held(withdrawn, "litigation"), twoYears, ended, retention.NotYet},
+		{"held but not yet: not yet", held(withdrawn, "legal-proceedings"), twoYears, ended, retention.NotYet},
 		{"disposed: nothing more", retention.Facts{Status: referral.Withdrawn, EndedAt: ended, Disposed: true}, zero, ended, retention.Disposed},
 		// After arrival the period runs from the arrival date (midnight,
 		// Toronto), not from when it was recorded.
@@ -81,6 +81,34 @@ func TestScheduleCheck(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if diff := cmp.Diff(tc.want, tc.s.Check("retention_days")); diff != "" {
 				t.Errorf("Check (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestChangeHolds(t *testing.T) {
+	for _, tc := range []struct {
+		name             string
+		holds            []string
+		hold             bool
+		code             string
+		next, set, lifed []string
+	}{
+		{"set", nil, true, "legal-proceedings", []string{"legal-proceedings"}, []string{"legal-proceedings"}, nil},
+		{"set again: nothing", []string{"legal-proceedings"}, true, "legal-proceedings", []string{"legal-proceedings"}, nil, nil},
+		{"set a second, list order", []string{"investigation"}, true, "legal-proceedings", []string{"legal-proceedings", "investigation"}, []string{"legal-proceedings"}, nil},
+		{"lift one by name", []string{"legal-proceedings", "investigation"}, false, "investigation", []string{"legal-proceedings"}, nil, []string{"investigation"}},
+		{"lift one not held: nothing", []string{"legal-proceedings"}, false, "investigation", []string{"legal-proceedings"}, nil, nil},
+		{"lift all but an open access request", []string{"legal-proceedings", "privacy-complaint", "access-request"}, false, "",
+			[]string{"access-request"}, nil, []string{"legal-proceedings", "privacy-complaint"}},
+		{"answer the access request", []string{"legal-proceedings", "access-request"}, false, "access-request", []string{"legal-proceedings"}, nil, []string{"access-request"}},
+		{"lift all of none: nothing", nil, false, "", nil, nil, nil},
+		{"a retired code stays until lifted by name", []string{"old-code"}, false, "", []string{"old-code"}, nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			next, set, lifted := retention.ChangeHolds(tc.holds, tc.hold, tc.code)
+			if diff := cmp.Diff([][]string{tc.next, tc.set, tc.lifed}, [][]string{next, set, lifted}); diff != "" {
+				t.Errorf("next, set, lifted (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -27,6 +27,7 @@ var ByDir = map[string]func(*api.Deps) any{
 	"withdraw-referral": api.WithdrawReferral,
 	"change-family":     api.ChangeFamily,
 	"revise-urgency":    api.ReviseUrgency,
+	"hold-referral":     api.HoldReferral,
 	"waitlist-sweep":    api.WaitlistSweep,
 	"daily-report":      jobs.DailyReport,
 	"partner-export":    jobs.PartnerExport,
