@@ -17,7 +17,9 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/haven-hrd/haven/infra/testenv"
+	"github.com/haven-hrd/haven/shared/dynamostore"
 	"github.com/haven-hrd/haven/shared/quota"
+	"github.com/haven-hrd/haven/shared/retention"
 	"github.com/haven-hrd/haven/shared/steps"
 )
 
@@ -87,6 +89,7 @@ var budgets = map[string]budget{
 	"record-arrival":    {1, 1, true, "the referral, one transaction"},
 	"withdraw-referral": {1, 1, true, "the referral, one transaction"},
 	"hold-referral":     {1, 1, true, "the referral (its holds and version), one transaction: holds, audit events, idempotency record"},
+	"disposition":       {5, 1, true, "streams and referrals (two Queries), then per due referral: the referral, its reads and stored-answer links (Query), its reference claim; one transaction (one withdrawn referral due here)"},
 	"waitlist-sweep":    {2, 0, false, "the periods (Query), then each period (GetItem) before its waitlist (one period, nobody waiting)"},
 }
 
@@ -138,14 +141,20 @@ func TestDynamoDBCallBudget(t *testing.T) {
 		"screen-referral", "allocate-referral", "change-family", "revise-urgency", "decide-referral", "record-arrival", "get-admissions"} {
 		run(dir, event(dir))
 	}
+	// A hold on the first (arrived) referral; the second is disposed below.
+	run("hold-referral", event("hold-referral"))
 	second := bytes.Replace(event("create-referral"), []byte("FLD-2026-0042"), []byte("FLD-2026-0043"), 1)
 	second = bytes.Replace(second, []byte("8f14e45f-ceea-467f-a0e6-3b3b0e2f1a11"), []byte("8f14e45f-ceea-467f-a0e6-3b3b0e2f1a12"), 1)
 	out = run("create-referral", second)
 	json.Unmarshal(out, &created)
 	vars["id"] = strings.TrimPrefix(created.Headers["Location"], "/referrals/")
 	run("withdraw-referral", event("withdraw-referral"))
-	run("hold-referral", event("hold-referral"))
 	run("waitlist-sweep", event("scheduled"))
+	// The withdrawn referral is due at once under a retention of 0 days.
+	if err := e.Store.PutStream(context.Background(), dynamostore.Stream{ID: "hrd", Name: "HRD", Open: true, Partners: testenv.Partners, RetentionEndedDays: retention.Days(0)}); err != nil {
+		t.Fatal(err)
+	}
+	run("disposition", event("scheduled"))
 
 	var report strings.Builder
 	fmt.Fprintf(&report, "| step | DynamoDB calls | reads | writes | budget (reads/writes) |\n|---|---|---:|---:|---|\n")

@@ -217,7 +217,7 @@ func TestFunctionsUnderRIE(t *testing.T) {
 	var wg sync.WaitGroup
 	results := map[string][]byte{}
 	var mu sync.Mutex
-	for _, dir := range []string{"waitlist-sweep", "daily-report", "partner-export"} {
+	for _, dir := range []string{"waitlist-sweep", "daily-report", "partner-export", "disposition"} {
 		tested[dir] = true
 		wg.Add(1)
 		go func() {
@@ -236,7 +236,7 @@ func TestFunctionsUnderRIE(t *testing.T) {
 	if err := json.Unmarshal(results["waitlist-sweep"], &sweep); err != nil || sweep.Periods != 1 || sweep.Failed != 0 {
 		t.Errorf("waitlist-sweep: %s (%v); want 1 period, none failed", results["waitlist-sweep"], err)
 	}
-	for _, dir := range []string{"daily-report", "partner-export"} {
+	for _, dir := range []string{"daily-report", "partner-export", "disposition"} {
 		var v map[string]any
 		if err := json.Unmarshal(results[dir], &v); err != nil || v["errorMessage"] != nil {
 			t.Errorf("%s: %s (%v)", dir, results[dir], err)

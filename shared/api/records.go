@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 
 	"github.com/haven-hrd/haven/shared/apigw"
@@ -9,6 +10,8 @@ import (
 	"github.com/haven-hrd/haven/shared/jsonbody"
 	"github.com/haven-hrd/haven/shared/problem"
 	"github.com/haven-hrd/haven/shared/reason"
+	"github.com/haven-hrd/haven/shared/referral"
+	"github.com/haven-hrd/haven/shared/retention"
 )
 
 // The steps of records that end (issue 17): legal holds on a referral's
@@ -111,4 +114,75 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// DispositionResult is what one run of the disposition did.
+type DispositionResult struct {
+	Scanned  int `json:"referrals_scanned"`
+	Disposed int `json:"disposed"`
+	Held     int `json:"held"`
+	Failed   int `json:"failed"`
+}
+
+// dispose is the scheduled disposition: every referral whose stream's
+// retention period has run out since it ended or arrived, and that no hold
+// keeps, loses its personal data (dynamostore.Dispose, one transaction per
+// referral). It is resumable and idempotent: a tombstone is never due
+// again, and a referral left half-done by a dead run is due at the next.
+// A referral that fails does not stop the others; the run then fails so
+// that the scheduler retries it and, in the end, its dead-letter queue
+// shows it.
+func (d *Deps) dispose(ctx context.Context, _ json.RawMessage) (DispositionResult, error) {
+	now := d.Now()
+	streams, err := d.Store.Streams(ctx)
+	if err != nil {
+		return DispositionResult{}, err
+	}
+	schedules := map[string]retention.Schedule{}
+	for _, st := range streams {
+		if fields := st.Retention().Check("retention_days"); fields != nil {
+			// Set by hand on the item in AWS: keep its referrals rather
+			// than guess what was meant.
+			d.Log.Warn("disposition: stream schedule out of range, its referrals are kept", "stream", st.ID)
+			continue
+		}
+		schedules[st.ID] = st.Retention()
+	}
+	verdict := func(r referral.Referral) retention.Verdict {
+		return retention.Decide(retention.Facts{
+			Status: r.Status, EndedAt: r.UpdatedAt, ArrivedOn: r.ArrivedOn, Holds: r.Holds, Disposed: !r.DisposedAt.IsZero(),
+		}, schedules[r.Stream], now)
+	}
+	var res DispositionResult
+	var firstErr error
+	for r, err := range d.Store.ReferralsOfStream(ctx, "") {
+		if err != nil {
+			return res, err
+		}
+		res.Scanned++
+		switch verdict(r) {
+		case retention.Held:
+			res.Held++
+			continue
+		case retention.Due:
+		default:
+			continue
+		}
+		done, err := d.Store.Dispose(ctx, dynamostore.Disposal{
+			ID: r.ID, Nonce: d.NewID(), Shredder: d.KeyShredder,
+			Due: func(cur referral.Referral) bool { return verdict(cur) == retention.Due },
+		}, now)
+		switch {
+		case err != nil:
+			res.Failed++
+			if firstErr == nil {
+				firstErr = err
+			}
+			d.Log.Warn("disposition: referral deferred", "referral_id", r.ID, "problem", string(problem.KindOf(err)))
+		case done:
+			res.Disposed++
+		}
+	}
+	d.Log.Info("disposition", "scanned", res.Scanned, "disposed", res.Disposed, "held", res.Held, "failed", res.Failed)
+	return res, firstErr
 }

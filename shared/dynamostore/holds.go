@@ -45,6 +45,10 @@ func (s *Store) ChangeHolds(ctx context.Context, c HoldChange, record func(holds
 		if err != nil {
 			return HoldResult{}, nil, err
 		}
+		if !cur.DisposedAt.IsZero() {
+			// Nothing is left to hold.
+			return HoldResult{}, nil, &problem.Error{Kind: problem.Disposed, Tombstone: referral.TombstoneOf(cur)}
+		}
 		next, set, lifted := retention.ChangeHolds(cur.Holds, c.Hold, c.Reason)
 		res := HoldResult{Referral: cur, Set: set, Lifted: lifted}
 		res.Referral.Holds = next
@@ -64,7 +68,7 @@ func (s *Store) ChangeHolds(ctx context.Context, c HoldChange, record func(holds
 		if err != nil {
 			return HoldResult{}, nil, err
 		}
-		replay, reasons, err := s.transact(ctx, idem, now, items)
+		replay, reasons, err := s.transactFor(ctx, c.ID, idem, now, items)
 		if err != nil || replay != nil {
 			return HoldResult{}, replay, err
 		}

@@ -31,6 +31,7 @@ var ByDir = map[string]func(*api.Deps) any{
 	"waitlist-sweep":    api.WaitlistSweep,
 	"daily-report":      jobs.DailyReport,
 	"partner-export":    jobs.PartnerExport,
+	"disposition":       api.Disposition,
 }
 
 // WithoutSealer are the functions whose steps handle no personal data: they
@@ -48,6 +49,7 @@ var WithoutSealer = map[string]bool{
 	"waitlist-sweep":   true, // periods, waitlist entries, unconditional-key transactions
 	"daily-report":     true, // periods and referrals read bare
 	"partner-export":   true, // referrals read bare
+	"disposition":      true, // referrals read bare; sealed attributes deleted, never opened
 }
 
 // OpenSealer is how the function of dir opens its sealer, as its main.go
