@@ -90,6 +90,7 @@ var budgets = map[string]budget{
 	"withdraw-referral": {1, 1, true, "the referral, one transaction"},
 	"hold-referral":     {1, 1, true, "the referral (its holds and version), one transaction: holds, audit events, idempotency record"},
 	"disposition":       {5, 1, true, "streams and referrals (two Queries), then per due referral: the referral, its reads and stored-answer links (Query), its reference claim; one transaction (one withdrawn referral due here)"},
+	"personal-data":     {6, 2, false, "DynamoDB: the referral bare (the access-request hold), one transaction (the hold), the referral whole, the audited read (PutItem), its fingerprint's referrals, its partition (history and reads), the list pages of each day since its creation (one day here); S3: the partner's export listing (+1 GetObject per manifest, none here)"},
 	"waitlist-sweep":    {2, 0, false, "the periods (Query), then each period (GetItem) before its waitlist (one period, nobody waiting)"},
 }
 
@@ -143,6 +144,7 @@ func TestDynamoDBCallBudget(t *testing.T) {
 	}
 	// A hold on the first (arrived) referral; the second is disposed below.
 	run("hold-referral", event("hold-referral"))
+	run("personal-data", event("personal-data"))
 	second := bytes.Replace(event("create-referral"), []byte("FLD-2026-0042"), []byte("FLD-2026-0043"), 1)
 	second = bytes.Replace(second, []byte("8f14e45f-ceea-467f-a0e6-3b3b0e2f1a11"), []byte("8f14e45f-ceea-467f-a0e6-3b3b0e2f1a12"), 1)
 	out = run("create-referral", second)

@@ -210,6 +210,7 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 		{"POST", "/referrals/" + id + "/decision", `{"outcome":"approved","reasons":[]}`},
 		{"POST", "/referrals/" + id + "/arrival", `{"arrived_on":"` + now.In(quota.Location()).Format(time.DateOnly) + `"}`},
 		{"POST", "/referrals/" + id + "/hold", `{"hold":true,"reason":"legal-proceedings"}`},
+		{"GET", "/referrals/" + id + "/personal-data", ""},
 	}
 	for _, s := range steps {
 		call(t, s.method, r.URL+s.path, officer, "application/json", []byte(s.body), nil)

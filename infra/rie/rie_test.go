@@ -198,6 +198,11 @@ func TestFunctionsUnderRIE(t *testing.T) {
 	if got := status(http("withdraw-referral", event("withdraw-referral"), 200)); got != "withdrawn/2" {
 		t.Errorf("withdraw-referral: %s, want withdrawn/2", got)
 	}
+	// An officer asks for everything held about it (an access request), then
+	// holds its disposition.
+	if pd := http("personal-data", event("personal-data"), 200); !strings.Contains(pd.Body, `"access-request"`) {
+		t.Errorf("personal-data: %s", pd.Body)
+	}
 	// An officer holds its disposition.
 	if hold := http("hold-referral", event("hold-referral"), 200); !strings.Contains(hold.Body, `"holds":["legal-proceedings"]`) {
 		t.Errorf("hold-referral: %s", hold.Body)

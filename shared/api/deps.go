@@ -91,6 +91,10 @@ func (d *Deps) http(step apigw.Step) any {
 	return apigw.Wrap(apigw.Options{Log: d.Log, Claims: d.Claims, CallerHash: d.CallerHash}, step)
 }
 
+// Authorized wraps a step of another package whose routes have the JWT
+// authorizer (shared/access), as http does the steps of this one.
+func (d *Deps) Authorized(step apigw.Step) any { return d.http(step) }
+
 // Public wraps a step whose routes have no JWT authorizer (the web form),
 // ready for lambda.Start or lambda.NewHandler.
 func (d *Deps) Public(step apigw.Step) any {

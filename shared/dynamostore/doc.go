@@ -75,6 +75,8 @@
 //	                                          period (not closed; waitlisted + n), source period (waitlisted − n), WAIT delete + put
 //	                                          (same sort key under the target), EV carried-over; then the idempotency record   1+2n reads, 2+n writes
 //	admissions of a year                      GetItem ADMIT#<s>#<y>                                    1 read
+//	personal data (shared/access)             the access-request hold (as above), GetItem REF (whole), PutItem READ#, Query FP#,
+//	                                          Query REF#<id> (history and reads), Query READS#<day> per day since creation   3+days reads, 2 writes
 //	dispose (disposition.go)                  Query gsi1 STREAMS, Query gsi2 REFS (bare: holds, disposed_at); per referral
 //	                                          retention.Decide; if due: GetItem REF (consistent, decided again), Query REF#<id>
 //	                                          sk ≥ READ# (keys), GetItem PREF; TransactWriteItems: Put tombstone (version = v AND

@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"github.com/haven-hrd/haven/shared/access"
 	"github.com/haven-hrd/haven/shared/api"
 	"github.com/haven-hrd/haven/shared/jobs"
 	"github.com/haven-hrd/haven/shared/lambdamain"
@@ -28,6 +29,7 @@ var ByDir = map[string]func(*api.Deps) any{
 	"change-family":     api.ChangeFamily,
 	"revise-urgency":    api.ReviseUrgency,
 	"hold-referral":     api.HoldReferral,
+	"personal-data":     access.PersonalData,
 	"waitlist-sweep":    api.WaitlistSweep,
 	"daily-report":      jobs.DailyReport,
 	"partner-export":    jobs.PartnerExport,
