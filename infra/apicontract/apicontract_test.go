@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/haven-hrd/haven/infra/samtemplate"
 	"github.com/haven-hrd/haven/shared/apigw"
 	"github.com/haven-hrd/haven/shared/problem"
+	"github.com/haven-hrd/haven/shared/referral"
 )
 
 // recorder is a testing.TB that keeps Errorf calls instead of failing, so
@@ -378,7 +380,7 @@ func TestCheckConcurrently(t *testing.T) {
 func TestProblemsRenderedByAPIGateway(t *testing.T) {
 	routeFor := map[int][2]string{
 		400: {"POST", "/referrals"}, 401: {"POST", "/referrals"}, 403: {"POST", "/referrals"},
-		404: {"GET", "/referrals/{id}"}, 409: {"POST", "/referrals/{id}/decision"}, 413: {"POST", "/referrals"},
+		404: {"GET", "/referrals/{id}"}, 410: {"GET", "/referrals/{id}"}, 409: {"POST", "/referrals/{id}/decision"}, 413: {"POST", "/referrals"},
 		415: {"POST", "/referrals"}, 422: {"POST", "/referrals"}, 429: {"GET", "/referrals"},
 		500: {"GET", "/referrals"}, 503: {"GET", "/referrals"},
 	}
@@ -391,6 +393,10 @@ func TestProblemsRenderedByAPIGateway(t *testing.T) {
 					err = problem.Invalid(problem.FieldError{Field: "family_members.1.date_of_birth", Code: problem.CodeFutureDate})
 				case problem.DuplicateReferral:
 					err.Extra = map[string]string{"existing_id": "01JD2Z"}
+				case problem.Disposed:
+					at := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+					err.Tombstone = referral.Tombstone{ID: "01JD2Z", Partner: "unhcr", Stream: "hrd", Status: referral.Withdrawn,
+						Urgency: referral.Normal, Persons: 2, Reasons: []string{"resettled-elsewhere"}, CreatedAt: at, UpdatedAt: at, DisposedAt: at}
 				}
 				resp := apigw.Problem(err, lang, "req-1")
 				route, ok := routeFor[resp.Status]

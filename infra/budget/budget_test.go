@@ -17,7 +17,9 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/haven-hrd/haven/infra/testenv"
+	"github.com/haven-hrd/haven/shared/dynamostore"
 	"github.com/haven-hrd/haven/shared/quota"
+	"github.com/haven-hrd/haven/shared/retention"
 	"github.com/haven-hrd/haven/shared/steps"
 )
 
@@ -87,6 +89,9 @@ var budgets = map[string]budget{
 	"decide-referral":                {1, 1, true, "the referral, one transaction"},
 	"record-arrival":                 {1, 1, true, "the referral, one transaction"},
 	"withdraw-referral":              {1, 1, true, "the referral, one transaction"},
+	"hold-referral":                  {1, 1, true, "the referral (its holds and version), one transaction: holds, audit events, idempotency record"},
+	"disposition":                    {5, 1, true, "streams and referrals (two Queries), then per due referral: the referral, its reads and stored-answer links (Query), its reference claim; one transaction (one withdrawn referral due here)"},
+	"personal-data":                  {6, 2, false, "DynamoDB: the referral bare (the access-request hold), one transaction (the hold), the referral whole, the audited read (PutItem), its fingerprint's referrals, its partition (history and reads), the list pages of each day since its creation (one day here); S3: the partner's export listing (+1 GetObject per manifest, none here)"},
 	"waitlist-sweep":                 {2, 0, false, "the periods (Query), then each period (GetItem) before its waitlist (one period, nobody waiting)"},
 }
 
@@ -150,6 +155,9 @@ func TestDynamoDBCallBudget(t *testing.T) {
 	reads := bytes.Replace(event("referral-history"), []byte(`"rawQueryString": ""`), []byte(`"rawQueryString": "include=reads", "queryStringParameters": {"include": "reads"}`), 1)
 	reads = bytes.Replace(reads, []byte(`"custom:role": "partner"`), []byte(`"custom:role": "officer"`), 1)
 	runAs("referral-history?include=reads", "referral-history", reads)
+	// A hold on the first (arrived) referral; the second is disposed below.
+	run("hold-referral", event("hold-referral"))
+	run("personal-data", event("personal-data"))
 	second := bytes.Replace(event("create-referral"), []byte("FLD-2026-0042"), []byte("FLD-2026-0043"), 1)
 	second = bytes.Replace(second, []byte("8f14e45f-ceea-467f-a0e6-3b3b0e2f1a11"), []byte("8f14e45f-ceea-467f-a0e6-3b3b0e2f1a12"), 1)
 	out = run("create-referral", second)
@@ -157,6 +165,11 @@ func TestDynamoDBCallBudget(t *testing.T) {
 	vars["id"] = strings.TrimPrefix(created.Headers["Location"], "/referrals/")
 	run("withdraw-referral", event("withdraw-referral"))
 	run("waitlist-sweep", event("scheduled"))
+	// The withdrawn referral is due at once under a retention of 0 days.
+	if err := e.Store.PutStream(context.Background(), dynamostore.Stream{ID: "hrd", Name: "HRD", Open: true, Partners: testenv.Partners, RetentionEndedDays: retention.Days(0)}); err != nil {
+		t.Fatal(err)
+	}
+	run("disposition", event("scheduled"))
 
 	var report strings.Builder
 	fmt.Fprintf(&report, "| step | DynamoDB calls | reads | writes | budget (reads/writes) |\n|---|---|---:|---:|---|\n")

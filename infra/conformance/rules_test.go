@@ -151,6 +151,23 @@ func describedRules(e *env) []rule {
 			},
 			breaks: inBody,
 		}, {
+			// "A reason is required when hold is true": a valid hold names
+			// one; one that breaks it alone holds without a reason.
+			name: "hold-needs-reason", schema: "HoldRequest",
+			valid: func(g *gen, n node, path string) (any, bool) {
+				obj := g.object(n, path)
+				if obj["hold"] == true {
+					if _, ok := obj["reason"]; !ok {
+						obj["reason"] = "investigation"
+					}
+				}
+				return obj, true
+			},
+			violate: func(g *gen, n node, path string) (any, int) {
+				return map[string]any{"hold": true}, 400
+			},
+			breaks: inBody,
+		}, {
 			// "Opaque, tamper-checked; only valid with the same filters and
 			// caller": a valid one is only ever one the service handed out (the
 			// request continues that listing); any other is a bad request.

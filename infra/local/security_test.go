@@ -209,11 +209,13 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 		{"PUT", "/referrals/" + id + "/family", `{"family_members":[{"given_name":"` + secrets["child"] + `","family_name":"` + secrets["family"] + `","date_of_birth":"2015-06-01","sex":"M","relationship":"child"}]}`},
 		{"POST", "/referrals/" + id + "/decision", `{"outcome":"approved","reasons":[]}`},
 		{"POST", "/referrals/" + id + "/arrival", `{"arrived_on":"` + now.In(quota.Location()).Format(time.DateOnly) + `"}`},
+		{"POST", "/referrals/" + id + "/hold", `{"hold":true,"reason":"legal-proceedings"}`},
+		{"GET", "/referrals/" + id + "/personal-data", ""},
 	}
 	for _, s := range steps {
 		call(t, s.method, r.URL+s.path, officer, "application/json", []byte(s.body), nil)
 	}
-	for _, fn := range []string{"WaitlistSweepFunction", "DailyReportFunction", "PartnerExportFunction"} {
+	for _, fn := range []string{"WaitlistSweepFunction", "DailyReportFunction", "PartnerExportFunction", "DispositionFunction"} {
 		if resp, b := call(t, "POST", r.URL+"/_local/invoke/"+fn, "", "application/json", nil, nil); resp.StatusCode != http.StatusOK {
 			t.Fatalf("invoke %s = %d %s", fn, resp.StatusCode, b)
 		}

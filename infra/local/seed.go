@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -21,6 +22,13 @@ type seedFile struct {
 		Open     bool           `yaml:"open"`
 		Partners []string       `yaml:"partners"`
 		Periods  map[string]int `yaml:"periods"`
+		// RetentionDays is the stream's retention schedule
+		// (shared/retention): days kept after a referral ended and after
+		// arrival; a period left out keeps those referrals.
+		RetentionDays struct {
+			Ended   *int `yaml:"ended"`
+			Arrived *int `yaml:"arrived"`
+		} `yaml:"retention_days"`
 	} `yaml:"streams"`
 }
 
@@ -32,11 +40,16 @@ func seed(ctx context.Context, st *dynamostore.Store, path string, now time.Time
 		return err
 	}
 	var f seedFile
-	if err := yaml.Unmarshal(b, &f); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	for _, s := range f.Streams {
-		if err := st.PutStream(ctx, dynamostore.Stream{ID: s.ID, Name: s.Name, Open: s.Open, Partners: s.Partners}); err != nil {
+		if err := st.PutStream(ctx, dynamostore.Stream{
+			ID: s.ID, Name: s.Name, Open: s.Open, Partners: s.Partners,
+			RetentionEndedDays: s.RetentionDays.Ended, RetentionArrivedDays: s.RetentionDays.Arrived,
+		}); err != nil {
 			return fmt.Errorf("seed stream %s: %w", s.ID, err)
 		}
 		for y, capacity := range s.Periods {

@@ -198,6 +198,15 @@ func TestFunctionsUnderRIE(t *testing.T) {
 	if got := status(http("withdraw-referral", event("withdraw-referral"), 200)); got != "withdrawn/2" {
 		t.Errorf("withdraw-referral: %s, want withdrawn/2", got)
 	}
+	// An officer asks for everything held about it (an access request), then
+	// holds its disposition.
+	if pd := http("personal-data", event("personal-data"), 200); !strings.Contains(pd.Body, `"access-request"`) {
+		t.Errorf("personal-data: %s", pd.Body)
+	}
+	// An officer holds its disposition.
+	if hold := http("hold-referral", event("hold-referral"), 200); !strings.Contains(hold.Body, `"holds":["legal-proceedings"]`) {
+		t.Errorf("hold-referral: %s", hold.Body)
+	}
 
 	// The period closes (nobody waits, so no carry-over is needed).
 	http("close-period", event("close-period"), 200)
@@ -213,7 +222,7 @@ func TestFunctionsUnderRIE(t *testing.T) {
 	var wg sync.WaitGroup
 	results := map[string][]byte{}
 	var mu sync.Mutex
-	for _, dir := range []string{"waitlist-sweep", "daily-report", "partner-export"} {
+	for _, dir := range []string{"waitlist-sweep", "daily-report", "partner-export", "disposition"} {
 		tested[dir] = true
 		wg.Add(1)
 		go func() {
@@ -232,7 +241,7 @@ func TestFunctionsUnderRIE(t *testing.T) {
 	if err := json.Unmarshal(results["waitlist-sweep"], &sweep); err != nil || sweep.Periods != 1 || sweep.Failed != 0 {
 		t.Errorf("waitlist-sweep: %s (%v); want 1 period, none failed", results["waitlist-sweep"], err)
 	}
-	for _, dir := range []string{"daily-report", "partner-export"} {
+	for _, dir := range []string{"daily-report", "partner-export", "disposition"} {
 		var v map[string]any
 		if err := json.Unmarshal(results[dir], &v); err != nil || v["errorMessage"] != nil {
 			t.Errorf("%s: %s (%v)", dir, results[dir], err)

@@ -191,6 +191,28 @@ func checkBucket(t *testing.T, tpl *Template, id string) {
 			t.Errorf("DeletionPolicy/UpdateReplacePolicy = %q/%q, want Retain/Retain", res.DeletionPolicy, res.UpdateReplacePolicy)
 		}
 	})
+	// Objects and their noncurrent versions expire (issue 17): with
+	// versioning on, expiring only the current version would keep every
+	// overwritten or deleted export as a noncurrent version for ever.
+	t.Run("lifecycle: current and noncurrent versions expire after ObjectRetentionDays", func(t *testing.T) {
+		param, ok := tpl.Parameters["ObjectRetentionDays"]
+		if !ok || param.Type != "Number" || fmt.Sprint(param.Default) != "30" {
+			t.Errorf("parameter ObjectRetentionDays = %v, want a Number defaulting to 30", param)
+		}
+		var current, noncurrent bool
+		for _, r := range listOf(mapOf(p["LifecycleConfiguration"])["Rules"]) {
+			rule := mapOf(r)
+			if rule["Status"] != "Enabled" || rule["Prefix"] != nil || rule["Filter"] != nil {
+				continue
+			}
+			current = current || cmp.Equal(rule["ExpirationInDays"], map[string]any{"Ref": "ObjectRetentionDays"})
+			noncurrent = noncurrent || cmp.Equal(mapOf(rule["NoncurrentVersionExpiration"])["NoncurrentDays"], map[string]any{"Ref": "ObjectRetentionDays"})
+		}
+		if !current || !noncurrent {
+			t.Errorf("lifecycle rules %v: current expiry %v, noncurrent expiry %v; want both after ObjectRetentionDays on the whole bucket",
+				p["LifecycleConfiguration"], current, noncurrent)
+		}
+	})
 }
 
 func checkPartnerIsolation(t *testing.T, tpl *Template, bucket string) {

@@ -58,6 +58,10 @@ type Deps struct {
 	CallerHash func(subject string) string
 	// Promote allocates waitlisted referrals of a period that now fit.
 	Promote func(ctx context.Context, stream string, year int) error
+	// KeyShredder deletes a disposed referral's data key in the
+	// disposition's transaction (the per-referral key table of issue 17);
+	// nil while referrals are sealed under the shared keyset.
+	KeyShredder dynamostore.KeyShredder
 }
 
 // WithDefaults fills the clock and id source when unset.
@@ -86,6 +90,10 @@ func (d *Deps) WithDefaults() *Deps {
 func (d *Deps) http(step apigw.Step) any {
 	return apigw.Wrap(apigw.Options{Log: d.Log, Claims: d.Claims, CallerHash: d.CallerHash}, step)
 }
+
+// Authorized wraps a step of another package whose routes have the JWT
+// authorizer (shared/access), as http does the steps of this one.
+func (d *Deps) Authorized(step apigw.Step) any { return d.http(step) }
 
 // Public wraps a step whose routes have no JWT authorizer (the web form),
 // ready for lambda.Start or lambda.NewHandler.

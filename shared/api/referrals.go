@@ -262,6 +262,10 @@ func (d *Deps) referralHistory(ctx context.Context, r *apigw.Request) (apigw.Res
 	}
 	items := make([]historyItem, 0, len(evs))
 	for _, e := range evs {
+		if r.Caller.PartnerScope() != "" && (e.Action == referral.ActionHoldSet || e.Action == referral.ActionHoldLifted) {
+			// Holds are staff business: a partner is not told of a legal hold.
+			continue
+		}
 		items = append(items, historyItem{
 			At: e.At.UTC().Format("2006-01-02T15:04:05.000Z07:00"), Action: e.Action,
 			FromStatus: string(e.FromStatus), ToStatus: string(e.ToStatus), PersonsDelta: e.PersonsDelta, ActorRole: e.ActorRole,

@@ -57,6 +57,12 @@ func ReviseUrgency(d *Deps) any { return d.http(d.reviseUrgency) }
 // ChangeFamily is PUT /referrals/{id}/family.
 func ChangeFamily(d *Deps) any { return d.http(d.changeFamily) }
 
+// HoldReferral is POST /referrals/{id}/hold.
+func HoldReferral(d *Deps) any { return d.http(d.holdReferral) }
+
+// Disposition is the scheduled disposition of referrals past retention.
+func Disposition(d *Deps) any { return d.dispose }
+
 // WaitlistSweep is the scheduled waitlist sweep.
 func WaitlistSweep(d *Deps) any { return d.sweep }
 

@@ -49,6 +49,7 @@ type problemBody struct {
 	Errors     []fieldProblem `json:"errors,omitempty"`
 	ErrorCount int            `json:"error_count,omitempty"`
 	ExistingID string         `json:"existing_id,omitempty"`
+	Tombstone  any            `json:"tombstone,omitempty"`
 }
 
 // Problem renders err for a client in lang. Only the kind, field codes and
@@ -71,8 +72,11 @@ func Problem(err error, lang problem.Lang, requestID string) Response {
 		body.Errors = append(body.Errors, fieldProblem{Field: f.Field, Code: f.Code, Message: f.Message(lang), Allowed: f.Allowed})
 	}
 	body.ErrorCount = len(e.Fields)
-	if e.Kind == problem.DuplicateReferral {
+	switch e.Kind {
+	case problem.DuplicateReferral:
 		body.ExistingID = e.Extra["existing_id"]
+	case problem.Disposed:
+		body.Tombstone = e.Tombstone
 	}
 	b, _ := json.Marshal(body)
 	h := map[string]string{"Content-Type": "application/problem+json", "Content-Language": string(lang)}

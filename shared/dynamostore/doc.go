@@ -7,9 +7,14 @@
 //
 //	entity            pk                         sk                          notes
 //	referral          REF#<id>                   A                           gsi1 PARTNER#<p> / <created>#<id>; gsi2 REFS / <created>#<id>;
-//	                                                                         names, birth dates, asylum country, profile, contact sealed (AES-GCM, AAD = id + attribute)
+//	                                                                         names, birth dates, asylum country, profile, contact sealed (AES-GCM, AAD = id + attribute);
+//	                                                                         holds: codes of the holds on its disposition, space-separated
 //	audit event       REF#<id>                   EV#<at>#<nonce>             state changes, no personal data
 //	read audit        REF#<id>                   READ#<at>#<nonce>           who read the full referral
+//	response link     REF#<id>                   RESP#IDEM#<caller>#<key>    an idempotency record that stored an answer about this referral
+//	                                                                         (written with it, same expires_at): disposition deletes both
+//	tombstone         REF#<id>                   A                           the referral item once disposed: disposed_at; only stream, period, partner,
+//	                                                                         status, urgency, persons, reasons, dates (gsi keys kept: reports count it)
 //	page read audit   READS#<yyyy-mm-dd>         PAGE#<at>#<nonce>           who was served a list page (actor, role, partner_scope,
 //	                                                                         request_id) and the referral_ids it showed; UTC day of <at>
 //	partner ref       PREF#<partner>#<ref>       A                           makes partner_reference unique per partner; released once its
@@ -72,6 +77,17 @@
 //	                                          period (not closed; waitlisted + n), source period (waitlisted − n), WAIT delete + put
 //	                                          (same sort key under the target), EV carried-over; then the idempotency record   1+2n reads, 2+n writes
 //	admissions of a year                      GetItem ADMIT#<s>#<y>                                    1 read
+//	personal data (shared/access)             the access-request hold (as above), GetItem REF (whole), PutItem READ#, Query FP#,
+//	                                          Query REF#<id> (history and reads), Query READS#<day> per day since creation   3+days reads, 2 writes
+//	dispose (disposition.go)                  Query gsi1 STREAMS, Query gsi2 REFS (bare: holds, disposed_at); per referral
+//	                                          retention.Decide; if due: GetItem REF (consistent, decided again), Query REF#<id>
+//	                                          sk ≥ READ# (keys), GetItem PREF; TransactWriteItems: Put tombstone (version = v AND
+//	                                          not disposed), EV disposed, the KeyShredder's items, Delete FP, READ#…, RESP#… and
+//	                                          their IDEM#…, PREF (referral_id = id). Over 100 items: oldest deletions first, in
+//	                                          transactions each with a ConditionCheck on the version   2 reads + 3 reads, 1 write each
+//	set or lift a hold (holds.go)             GetItem REF (consistent), retention.ChangeHolds; TransactWriteItems: idem,
+//	                                          REF (holds, version + 1; condition version = v; updated_at kept), EV per hold
+//	                                          set or lifted (a disposition that read the referral before fails)   1 read + 1 write
 //	end a referral (withdraw, refuse, ineligible)  the state change's transaction + PREF (referral_id = id) SET released
 //	create over a released reference          the create transaction fails on PREF; GetItem PREF; again with PREF condition
 //	                                          released AND referral_id = earlier                       1 read + 2 writes

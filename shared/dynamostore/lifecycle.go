@@ -168,7 +168,7 @@ func (s *Store) commit(ctx context.Context, record Record, next referral.Referra
 	if err != nil {
 		return Result{}, nil, false, err
 	}
-	replay, reasons, err := s.transact(ctx, idem, now, items)
+	replay, reasons, err := s.transactFor(ctx, next.ID, idem, now, items)
 	if err != nil || replay != nil {
 		return Result{}, replay, false, err
 	}

@@ -69,6 +69,11 @@ type referralItem struct {
 	SealedAsylum     []byte   `dynamodbav:"pii_asylum"`
 	SealedProfile    []byte   `dynamodbav:"pii_profile"`
 	SealedContact    []byte   `dynamodbav:"pii_contact"`
+	// Holds are the codes of the holds on its disposition, space-separated
+	// ("" once the last is lifted: the embedded server ignores REMOVE).
+	Holds string `dynamodbav:"holds,omitempty"`
+	// DisposedAt is set on a tombstone (disposition.go).
+	DisposedAt string `dynamodbav:"disposed_at,omitempty"`
 }
 
 // aad binds a ciphertext to its referral, the partner it belongs to and
@@ -150,6 +155,7 @@ func (s *Store) fromItem(it referralItem, d Detail) (referral.Referral, error) {
 	r := referral.Referral{
 		ID: it.ID, Partner: it.Partner, Status: referral.Status(it.Status), Persons: it.Persons,
 		Period: it.Period, Reasons: it.Reasons, WaitlistReason: it.WaitlistReason, ArrivedOn: it.ArrivedOn, Version: it.Version, Fingerprint: it.Fingerprint,
+		Holds: strings.Fields(it.Holds),
 	}
 	r.Stream, r.PartnerReference, r.Urgency = it.Stream, it.PartnerReference, referral.Urgency(it.Urgency)
 	r.PreferredLanguage = it.Language
@@ -160,6 +166,11 @@ func (s *Store) fromItem(it referralItem, d Detail) (referral.Referral, error) {
 	}
 	if r.UpdatedAt, err = time.Parse(time.RFC3339Nano, it.UpdatedAt); err != nil {
 		return r, err
+	}
+	if it.DisposedAt != "" {
+		if r.DisposedAt, err = time.Parse(time.RFC3339Nano, it.DisposedAt); err != nil {
+			return r, err
+		}
 	}
 	if d == Bare {
 		return r, nil
@@ -303,7 +314,7 @@ func (s *Store) create(ctx context.Context, r referral.Referral, e referral.Even
 		}
 		items = append(items, ddb.TransactWriteItem{Put: &ddb.Put{TableName: aws.String(s.table), Item: fp}})
 	}
-	replay, reasons, err := s.transact(ctx, idem, now, items)
+	replay, reasons, err := s.transactFor(ctx, r.ID, idem, now, items)
 	if problem.KindOf(err) == problem.IdempotencyKeyReused {
 		// An invalid body is 400 whatever its key, as it is for every rule
 		// checked before the store; the stream is the one only the table
@@ -383,6 +394,9 @@ func (s *Store) Get(ctx context.Context, id, partner string, d Detail) (referral
 	if partner != "" && it.Partner != partner {
 		return referral.Referral{}, problem.New(problem.NotFound)
 	}
+	if it.DisposedAt != "" && d != Bare {
+		return referral.Referral{}, s.disposedError(it)
+	}
 	r, err := s.fromItem(it, d)
 	if err != nil {
 		return referral.Referral{}, problem.Wrap(problem.Internal, err)
@@ -410,17 +424,19 @@ func (s *Store) HistoryOf(ctx context.Context, id, partner string, withReads boo
 	if !validID(id) {
 		return referral.Referral{}, nil, problem.New(problem.NotFound)
 	}
+	// The partition sorts A, EV#…, READ#…, RESP#… (links to stored
+	// responses, never history): the range stops before reads or links.
+	end := "READ#"
+	if withReads {
+		end = "RESP#"
+	}
 	in := &dynamodb.QueryInput{
 		TableName:              aws.String(s.table),
-		KeyConditionExpression: aws.String("pk = :pk AND sk < :reads"),
+		KeyConditionExpression: aws.String("pk = :pk AND sk < :end"),
 		ExpressionAttributeValues: map[string]ddb.AttributeValue{
-			":pk": str(refPK(id)), ":reads": str("READ#"),
+			":pk": str(refPK(id)), ":end": str(end),
 		},
 		ConsistentRead: aws.Bool(true),
-	}
-	if withReads {
-		in.KeyConditionExpression = aws.String("pk = :pk")
-		in.ExpressionAttributeValues = map[string]ddb.AttributeValue{":pk": str(refPK(id))}
 	}
 	var (
 		ref   referral.Referral
@@ -705,7 +721,8 @@ func (s *Store) List(ctx context.Context, f Filter, limit int, from map[string]s
 			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
 				return Page{}, problem.Wrap(problem.Internal, err)
 			}
-			if (f.Status != "" && it.Status != string(f.Status)) || (f.Stream != "" && it.Stream != f.Stream) {
+			if (f.Status != "" && it.Status != string(f.Status)) || (f.Stream != "" && it.Stream != f.Stream) || it.DisposedAt != "" {
+				// A tombstone has nothing to list; reports count it (reporting.go).
 				continue
 			}
 			r, err := s.fromItem(it, Listing)

@@ -96,6 +96,7 @@ func (s *Store) Periods(ctx context.Context) ([]quota.Period, error) {
 var bareAttributes = []string{
 	"pk", "sk", "id", "partner", "stream", "partner_reference", "urgency", "status",
 	"persons", "period", "reasons", "arrived_on", "created_at", "updated_at", "version",
+	"holds", "disposed_at",
 }
 
 func bareProjection() (string, map[string]string) {

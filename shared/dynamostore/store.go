@@ -258,3 +258,24 @@ func (s *Store) transact(ctx context.Context, idem Idem, now time.Time, items []
 	}
 	return nil, reasons, nil
 }
+
+// respLinkSK is the key, in a referral's partition, of the link to a stored
+// response about it: disposition finds the idempotency records to delete
+// there (they are keyed by caller and key, not by referral). It sorts after
+// READ#, out of the history's range.
+func respLinkSK(scope, k string) string { return "RESP#" + idemPK(scope, k) }
+
+// transactFor is transact for a change of referral id: the idempotency
+// record, when there is one, is linked from the referral's partition in
+// the same transaction, and expires with it.
+func (s *Store) transactFor(ctx context.Context, id string, idem Idem, now time.Time, items []ddb.TransactWriteItem) (*idempotency.Response, []string, error) {
+	if idem != nil {
+		items = append(items, ddb.TransactWriteItem{Put: &ddb.Put{
+			TableName: aws.String(s.table),
+			Item: map[string]ddb.AttributeValue{
+				attrPK: str(refPK(id)), attrSK: str(respLinkSK(idem.Scope, idem.Key)), "expires_at": num64(idem.ExpiresAt.Unix()),
+			},
+		}})
+	}
+	return s.transact(ctx, idem, now, items)
+}

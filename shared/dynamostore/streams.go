@@ -16,6 +16,7 @@ import (
 
 	"github.com/haven-hrd/haven/shared/problem"
 	"github.com/haven-hrd/haven/shared/quota"
+	"github.com/haven-hrd/haven/shared/retention"
 )
 
 func streamPK(stream string) string { return "STREAM#" + stream }
@@ -23,12 +24,22 @@ func periodPK(stream string, year int) string {
 	return "PERIOD#" + stream + "#" + strconv.Itoa(year)
 }
 
-// Stream is a pathway: its own partners and, per year, its own capacity.
+// Stream is a pathway: its own partners, per year its own capacity, and
+// its retention schedule (shared/retention; an absent period keeps).
 type Stream struct {
 	ID       string   `dynamodbav:"id" json:"id"`
 	Name     string   `dynamodbav:"name" json:"name"`
 	Open     bool     `dynamodbav:"open" json:"open"`
 	Partners []string `dynamodbav:"partners" json:"partners"`
+	// RetentionEndedDays and RetentionArrivedDays are the stream's
+	// retention_days after a referral ended and after arrival.
+	RetentionEndedDays   *int `dynamodbav:"retention_ended_days,omitempty" json:"-"`
+	RetentionArrivedDays *int `dynamodbav:"retention_arrived_days,omitempty" json:"-"`
+}
+
+// Retention is the stream's retention schedule.
+func (st Stream) Retention() retention.Schedule {
+	return retention.Schedule{Ended: st.RetentionEndedDays, Arrived: st.RetentionArrivedDays}
 }
 
 type streamItem struct {
@@ -43,6 +54,9 @@ func (s *Store) PutStream(ctx context.Context, st Stream) error {
 	if len(st.Partners) == 0 {
 		// An empty list would not survive every DynamoDB implementation intact.
 		return problem.Invalid(problem.FieldError{Field: "partners", Code: problem.CodeRequired})
+	}
+	if fields := st.Retention().Check("retention_days"); fields != nil {
+		return problem.Invalid(fields...)
 	}
 	item, err := attributevalue.MarshalMap(streamItem{PK: streamPK(st.ID), SK: skMain, Stream: st})
 	if err != nil {

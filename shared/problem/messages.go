@@ -101,6 +101,7 @@ var titles = map[Kind]text{
 	UnsupportedMediaType:   {"Unsupported content type", "Type de contenu non pris en charge"},
 	IdempotencyKeyReused:   {"Idempotency key reused", "Clé d’idempotence réutilisée"},
 	RateLimited:            {"Too many requests", "Trop de requêtes"},
+	Disposed:               {"This referral’s records were disposed of", "Les dossiers de ce signalement ont été détruits"},
 	Internal:               {"Something went wrong", "Une erreur s’est produite"},
 	Unavailable:            {"Service temporarily unavailable", "Service temporairement indisponible"},
 }
@@ -121,6 +122,7 @@ var details = map[Kind]text{
 	UnsupportedMediaType:   {"Send application/json or application/x-www-form-urlencoded.", "Envoyez application/json ou application/x-www-form-urlencoded."},
 	IdempotencyKeyReused:   {"This idempotency key was used with a different request body.", "Cette clé d’idempotence a été utilisée avec un autre corps de requête."},
 	RateLimited:            {"Slow down and retry later.", "Ralentissez et réessayez plus tard."},
+	Disposed:               {"Its retention period ended and its personal data was destroyed. Only the tombstone below, which identifies no one, is kept.", "Sa période de conservation a pris fin et ses renseignements personnels ont été détruits. Seule la trace ci-dessous, qui n’identifie personne, est conservée."},
 	Internal:               {"An unexpected error occurred. It has been logged.", "Une erreur inattendue s’est produite. Elle a été journalisée."},
 	Unavailable:            {"A service Haven depends on is unavailable. Retry after the delay given; nothing was half-done.", "Un service dont Haven dépend est indisponible. Réessayez après le délai indiqué ; rien n’a été fait à moitié."},
 }

@@ -25,8 +25,11 @@ const (
 	UnsupportedMediaType   Kind = "unsupported-media-type"
 	IdempotencyKeyReused   Kind = "idempotency-key-reused"
 	RateLimited            Kind = "rate-limited"
-	Internal               Kind = "internal"
-	Unavailable            Kind = "unavailable"
+	// Disposed: the referral's personal data was destroyed at the end of
+	// its retention period; only a tombstone is left (shared/retention).
+	Disposed    Kind = "disposed"
+	Internal    Kind = "internal"
+	Unavailable Kind = "unavailable"
 )
 
 // statuses is the one table from kind to HTTP status.
@@ -46,6 +49,7 @@ var statuses = map[Kind]int{
 	UnsupportedMediaType:   http.StatusUnsupportedMediaType,
 	IdempotencyKeyReused:   http.StatusUnprocessableEntity,
 	RateLimited:            http.StatusTooManyRequests,
+	Disposed:               http.StatusGone,
 	Internal:               http.StatusInternalServerError,
 	Unavailable:            http.StatusServiceUnavailable,
 }
@@ -54,7 +58,7 @@ var statuses = map[Kind]int{
 func Kinds() []Kind {
 	return []Kind{Validation, Unauthenticated, Forbidden, NotFound, InvalidTransition,
 		QuotaExhausted, DuplicateReferral, RequestInProgress, CapacityBelowCommitted, PeriodClosed, WaitlistNotEmpty,
-		PayloadTooLarge, UnsupportedMediaType, IdempotencyKeyReused, RateLimited,
+		PayloadTooLarge, UnsupportedMediaType, IdempotencyKeyReused, RateLimited, Disposed,
 		Internal, Unavailable}
 }
 
@@ -90,6 +94,9 @@ type Error struct {
 	// Extra holds safe, non-personal members added to the problem body, such as
 	// the existing referral id of a duplicate-referral.
 	Extra map[string]string
+	// Tombstone is what is left of a disposed referral (Disposed only):
+	// fields that identify no one, rendered as the body's tombstone.
+	Tombstone any
 	// RetryAfter is the seconds a client should wait (unavailable, rate-limited).
 	RetryAfter int
 	// Cause is the internal error, for logs only; never rendered to clients.

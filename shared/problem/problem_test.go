@@ -12,7 +12,7 @@ func TestEveryKindIsComplete(t *testing.T) {
 	want := map[Kind]int{
 		Validation: 400, Unauthenticated: 401, Forbidden: 403, NotFound: 404, InvalidTransition: 409,
 		QuotaExhausted: 409, DuplicateReferral: 409, RequestInProgress: 409, CapacityBelowCommitted: 409, PeriodClosed: 409, WaitlistNotEmpty: 409,
-		PayloadTooLarge: 413, UnsupportedMediaType: 415, IdempotencyKeyReused: 422, RateLimited: 429,
+		PayloadTooLarge: 413, UnsupportedMediaType: 415, IdempotencyKeyReused: 422, RateLimited: 429, Disposed: 410,
 		Internal: 500, Unavailable: 503,
 	}
 	if len(Kinds()) != len(want) {

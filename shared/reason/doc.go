@@ -1,7 +1,8 @@
 // Package reason is the one list of reason codes: why a referral was found
 // ineligible at screening, why it was refused at decision, why it was
-// withdrawn, and why an officer revised its urgency (kept in its history
-// only). Each kind of reason has a closed list of stable kebab-case codes,
+// withdrawn, why an officer revised its urgency (kept in its history
+// only), and why its disposition is held (kept on the referral while the
+// hold lasts, and in its history; shared/retention). Each kind of reason has a closed list of stable kebab-case codes,
 // and every code has an English and a French label.
 //
 // The codes follow the grounds partners and officers already work with:

@@ -19,7 +19,15 @@ const (
 	// Urgency reasons explain an officer's revision of a referral's
 	// urgency. They are kept in its history, never in its reasons.
 	Urgency Kind = "urgency"
+	// Hold reasons say why a referral's disposition is paused (a legal
+	// hold, an open access request). They are kept on the referral while
+	// the hold lasts and in its history, never in its reasons.
+	Hold Kind = "hold"
 )
+
+// AccessRequest is the hold an access to one's own personal data sets
+// (GET /referrals/{id}/personal-data) until it is answered.
+const AccessRequest = "access-request"
 
 // Kinds lists the kinds of a referral's own reasons (an outcome's), in
 // lifecycle order.
@@ -142,11 +150,25 @@ var lists = map[Kind][]entry{
 			"Raised by the referring partner",
 			"Signalée par le partenaire de recommandation"}},
 	},
+	Hold: {
+		{"legal-proceedings", Label{
+			"Legal proceedings, under way or reasonably expected",
+			"Une procédure judiciaire, en cours ou raisonnablement prévisible"}},
+		{"investigation", Label{
+			"An investigation or audit",
+			"Une enquête ou une vérification"}},
+		{"privacy-complaint", Label{
+			"A complaint to the Privacy Commissioner",
+			"Une plainte au Commissaire à la protection de la vie privée"}},
+		{AccessRequest, Label{
+			"An access request for the person’s own personal data is open",
+			"Une demande d’accès de la personne à ses propres renseignements personnels est ouverte"}},
+	},
 }
 
 var labels = func() map[string]Label {
 	m := map[string]Label{}
-	for _, k := range append(Kinds(), Urgency) {
+	for _, k := range append(Kinds(), Urgency, Hold) {
 		for _, e := range lists[k] {
 			if e.label != (Label{}) {
 				m[e.code] = e.label

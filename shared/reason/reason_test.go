@@ -16,7 +16,7 @@ var kebab = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 // Every code of every kind is a stable kebab-case code with an English and a
 // French label that differ, read as sentences and follow French typography.
 func TestEveryCodeHasTwoLabels(t *testing.T) {
-	for _, k := range append(Kinds(), Urgency) {
+	for _, k := range append(Kinds(), Urgency, Hold) {
 		codes := Codes(k)
 		if len(codes) == 0 || len(codes) > MaxPerStep() {
 			t.Errorf("%s: %d codes", k, len(codes))

@@ -50,6 +50,9 @@ func TestSpecListsTheCodes(t *testing.T) {
 		{"DecisionRequest.reasons", items(prop("DecisionRequest", "reasons"), nil), reason.Codes(reason.Refused)},
 		{"WithdrawalRequest.reason", prop("WithdrawalRequest", "reason"), reason.Codes(reason.Withdrawn)},
 		{"UrgencyRequest.reason", prop("UrgencyRequest", "reason"), reason.Codes(reason.Urgency)},
+		{"HoldRequest.reason", prop("HoldRequest", "reason"), reason.Codes(reason.Hold)},
+		{"HoldView.holds", items(prop("HoldView", "holds"), nil), reason.Codes(reason.Hold)},
+		{"HistoryItem.reason", prop("HistoryItem", "reason"), append(reason.Codes(reason.Urgency), reason.Codes(reason.Hold)...)},
 		{"ReferralView.reasons", items(prop("ReferralView", "reasons"), &most), reason.All()},
 		{"ReferralListItem.reasons", items(prop("ReferralListItem", "reasons"), &most), reason.All()},
 	}
@@ -63,7 +66,7 @@ func TestSpecListsTheCodes(t *testing.T) {
 			t.Errorf("%s: enum differs from shared/reason (-code +spec):\n%s", f.name, diff)
 		}
 	}
-	for name, k := range map[string]reason.Kind{"IneligibleReason": reason.Ineligible, "RefusalReason": reason.Refused, "WithdrawalReason": reason.Withdrawn, "UrgencyReason": reason.Urgency} {
+	for name, k := range map[string]reason.Kind{"IneligibleReason": reason.Ineligible, "RefusalReason": reason.Refused, "WithdrawalReason": reason.Withdrawn, "UrgencyReason": reason.Urgency, "HoldReason": reason.Hold} {
 		raw, _ := schemas[name].Value.Extensions["x-labels"].(map[string]any)
 		got := map[string]reason.Label{}
 		for code, v := range raw {

@@ -27,6 +27,38 @@ type Referral struct {
 	// Fingerprint is the keyed hash of the principal's identity, used to flag
 	// the same defender referred by two partners.
 	Fingerprint string `json:"-"`
+	// Holds are the reason codes (shared/reason's Hold) of the holds that
+	// pause its disposition; staff business, never in a partner's view.
+	Holds []string `json:"-"`
+	// DisposedAt is when its personal data was destroyed (zero: it was not).
+	DisposedAt time.Time `json:"-"`
+}
+
+// Tombstone is what is kept of a disposed referral: only fields that
+// identify no one, so that period counters, admissions and reports still
+// reconcile.
+type Tombstone struct {
+	ID         string    `json:"id"`
+	Partner    string    `json:"partner"`
+	Stream     string    `json:"stream"`
+	Status     Status    `json:"status"`
+	Urgency    Urgency   `json:"urgency"`
+	Persons    int       `json:"persons"`
+	Period     int       `json:"period,omitempty"`
+	Reasons    []string  `json:"reasons,omitempty"`
+	ArrivedOn  string    `json:"arrived_on,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
+	DisposedAt time.Time `json:"disposed_at"`
+}
+
+// TombstoneOf is r's tombstone.
+func TombstoneOf(r Referral) Tombstone {
+	return Tombstone{
+		ID: r.ID, Partner: r.Partner, Stream: r.Stream, Status: r.Status, Urgency: r.Urgency, Persons: r.Persons,
+		Period: r.Period, Reasons: r.Reasons, ArrivedOn: r.ArrivedOn,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, DisposedAt: r.DisposedAt,
+	}
 }
 
 // Event is one entry of a referral's audit trail. It carries no personal data.
@@ -66,4 +98,12 @@ const (
 	// ActionListed: the referral was on a list page someone was served
 	// (one page read audit item names every referral of its page).
 	ActionListed = "listed"
+	// ActionHoldSet and ActionHoldLifted: a hold on its disposition was set
+	// or lifted (the reason names which). Lifting access-request records
+	// that the access request was answered.
+	ActionHoldSet    = "hold-set"
+	ActionHoldLifted = "hold-lifted"
+	// ActionDisposed: its personal data was destroyed at the end of its
+	// retention period; only a tombstone is left.
+	ActionDisposed = "disposed"
 )

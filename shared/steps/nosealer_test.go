@@ -227,6 +227,15 @@ func TestWithoutSealerOnRealData(t *testing.T) {
 		t.Errorf("partner-export: %d rows, want 3", rows)
 	}
 
+	tested["disposition"] = true
+	var disposition struct {
+		Scanned int `json:"referrals_scanned"`
+		Failed  int `json:"failed"`
+	}
+	if err := json.Unmarshal(invoke(plain("disposition"), "disposition", event("scheduled")), &disposition); err != nil || disposition.Scanned != 3 || disposition.Failed != 0 {
+		t.Errorf("disposition: %+v (%v), want 3 referrals scanned (the seeded stream keeps them)", disposition, err)
+	}
+
 	for dir := range steps.WithoutSealer {
 		if !tested[dir] {
 			t.Errorf("functions/%s is in steps.WithoutSealer but not run here", dir)

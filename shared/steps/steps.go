@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"github.com/haven-hrd/haven/shared/access"
 	"github.com/haven-hrd/haven/shared/api"
 	"github.com/haven-hrd/haven/shared/jobs"
 	"github.com/haven-hrd/haven/shared/lambdamain"
@@ -28,9 +29,12 @@ var ByDir = map[string]func(*api.Deps) any{
 	"withdraw-referral": api.WithdrawReferral,
 	"change-family":     api.ChangeFamily,
 	"revise-urgency":    api.ReviseUrgency,
+	"hold-referral":     api.HoldReferral,
+	"personal-data":     access.PersonalData,
 	"waitlist-sweep":    api.WaitlistSweep,
 	"daily-report":      jobs.DailyReport,
 	"partner-export":    jobs.PartnerExport,
+	"disposition":       api.Disposition,
 }
 
 // WithoutSealer are the functions whose steps handle no personal data: they
@@ -48,6 +52,7 @@ var WithoutSealer = map[string]bool{
 	"waitlist-sweep":   true, // periods, waitlist entries, unconditional-key transactions
 	"daily-report":     true, // periods and referrals read bare
 	"partner-export":   true, // referrals read bare
+	"disposition":      true, // referrals read bare; sealed attributes deleted, never opened
 }
 
 // Keysets are the sealing keysets (seal.Purpose*) each function that opens
@@ -71,6 +76,8 @@ var Keysets = map[string][]string{
 	"withdraw-referral": {seal.PurposeData, seal.PurposeCaller},
 	"revise-urgency":    {seal.PurposeData, seal.PurposeCaller},
 	"change-family":     {seal.PurposeData, seal.PurposeCaller},
+	"hold-referral":     {seal.PurposeData, seal.PurposeCaller},
+	"personal-data":     {seal.PurposeData, seal.PurposeCaller},
 }
 
 // OpenSealer is how the function of dir opens its sealer, as its main.go
