@@ -73,8 +73,8 @@ type excess struct {
 
 var budgets = map[string]budget{
 	"create-referral":   {0, 1, true, "stream check, reference, referral, event, fingerprint and idempotency record in one transaction"},
-	"get-referral":      {1, 1, false, "the referral; the audited read is the one write"},
-	"list-referrals":    {1, 1, false, "one Query on gsi1; the page's read audit is the one write (one item per page, not per referral)"},
+	"get-referral":      {1, 1, false, "the referral and its data key in one TransactGetItems; the audited read is the one write"},
+	"list-referrals":    {2, 1, false, "one Query on gsi1, one BatchGetItem of the page's data keys (the key table); the page's read audit is the one write (one item per page, not per referral)"},
 	"referral-history":  {1, 0, false, "one Query on the referral's partition: the referral (access check) and its events"},
 	"get-period":        {1, 0, false, "the period"},
 	"put-period":        {2, 1, true, "the period (remaining depends on its capacity and version), the transaction, then the period again for waitlist promotion"},

@@ -395,7 +395,7 @@ func (s *Store) periodUpdate(stream string, year int, partner string, d quota.De
 // follows its size. Terminal referrals cannot change.
 func (s *Store) ChangeFamily(ctx context.Context, c FamilyChange, record Record, now time.Time) (Result, *Replay, error) {
 	for attempt := 0; attempt < maxAttempts; attempt++ {
-		cur, err := s.Get(ctx, c.ID, c.Partner, Whole)
+		cur, k, err := s.get(ctx, c.ID, c.Partner, Whole)
 		if err != nil {
 			return Result{}, nil, err
 		}
@@ -415,7 +415,7 @@ func (s *Store) ChangeFamily(ctx context.Context, c FamilyChange, record Record,
 		}
 		next := applied(cur, d, now)
 		next.FamilyMembers = c.Members
-		sealed, err := s.seal(cur.ID, cur.Partner, "people", people{next.Principal, next.FamilyMembers})
+		sealed, err := s.seal(k, cur.ID, cur.Partner, "people", people{next.Principal, next.FamilyMembers})
 		if err != nil {
 			return Result{}, nil, problem.Wrap(problem.Internal, err)
 		}

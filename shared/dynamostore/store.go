@@ -2,6 +2,7 @@ package dynamostore
 
 import (
 	"context"
+	"crypto/cipher"
 	"errors"
 	"fmt"
 	"net"
@@ -17,16 +18,20 @@ import (
 	"github.com/haven-hrd/haven/shared/problem"
 )
 
-// Sealer encrypts personal data bound to its place (associated data).
+// Sealer encrypts personal data bound to its place (associated data), and
+// makes and unwraps the data keys of single referrals (keys.go).
 type Sealer interface {
 	Seal(plaintext, associatedData []byte) ([]byte, error)
 	Open(ciphertext, associatedData []byte) ([]byte, error)
+	NewRecordKey(associatedData []byte) (key cipher.AEAD, wrapped []byte, err error)
+	OpenRecordKey(wrapped, associatedData []byte) (cipher.AEAD, error)
 }
 
 // Store is Haven's DynamoDB adapter. It is safe for concurrent use.
 type Store struct {
 	db     *dynamodb.Client
 	table  string
+	keys   string // the key table (WithKeyTable), "" for none
 	sealer Sealer
 }
 
