@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/haven-hrd/haven/infra/testenv"
+	"github.com/haven-hrd/haven/shared/api"
 	"github.com/haven-hrd/haven/shared/quota"
 	"github.com/haven-hrd/haven/shared/steps"
 )
@@ -22,19 +23,38 @@ import (
 // DynamoDB, the latency of GET /referrals/{id} and of a list page of 100
 // (GET /referrals?limit=100): cold is a handler's first request (a fresh
 // SDK client and store, as in a new execution environment; the sealer is
-// the local keyset file, so no KMS), warm the median of the next 20.
-// BENCHMARKS.md records its figures before and after the per-referral keys:
+// the local keyset file, so no KMS), warm the median of the next 20. It
+// runs with each referral's own data key (keys) and with the data keyset
+// alone, as before per-referral keys (keyset), on the same machine at the
+// same time, for BENCHMARKS.md:
 //
 //	go test ./infra/bench -run '^$' -bench ReferralReads -benchtime 5x
 func BenchmarkReferralReads(b *testing.B) {
+	for _, keyed := range []bool{true, false} {
+		name := "keyset"
+		if keyed {
+			name = "keys"
+		}
+		b.Run(name, func(b *testing.B) { referralReads(b, keyed) })
+	}
+}
+
+func referralReads(b *testing.B, keyed bool) {
 	e := testenv.New(b, testenv.Options{})
+	deps := func(dir string) *api.Deps {
+		d := e.FunctionDeps(b, dir, nil, nil)
+		if !keyed {
+			d.Store = d.Store.WithKeyTable("")
+		}
+		return d
+	}
 	now := e.Now()
 	year := quota.YearOf(now)
 	e.Seed(b, year, 500)
 	vars := map[string]string{"year": strconv.Itoa(year), "today": now.In(quota.Location()).Format(time.DateOnly)}
 	invoke := func(dir string, payload []byte) ([]byte, time.Duration) {
 		b.Helper()
-		h := lambda.NewHandler(steps.ByDir[dir](e.FunctionDeps(b, dir, nil, nil)))
+		h := lambda.NewHandler(steps.ByDir[dir](deps(dir)))
 		t0 := time.Now()
 		out, err := h.Invoke(context.Background(), payload)
 		if err != nil {
@@ -67,7 +87,7 @@ func BenchmarkReferralReads(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		for _, k := range []string{"get", "list"} {
-			h := lambda.NewHandler(steps.ByDir[dirs[k]](e.FunctionDeps(b, dirs[k], nil, nil)))
+			h := lambda.NewHandler(steps.ByDir[dirs[k]](deps(dirs[k])))
 			for j := range 21 {
 				t0 := time.Now()
 				out, err := h.Invoke(context.Background(), reqs[k])

@@ -192,7 +192,7 @@ func Start(ctx context.Context, cfg Config) (r *Runner, err error) {
 		env["DYNAMODB_ENDPOINT"] = r.DynamoDBURL
 		env["S3_ENDPOINT"] = r.S3URL
 		le := lambdamain.Env{
-			Table: env["TABLE_NAME"], KeyTable: env["KEY_TABLE_NAME"], ReportsBucket: env["REPORTS_BUCKET"], ExportsBucket: env["EXPORTS_BUCKET"],
+			Table: env["TABLE_NAME"], KeyTable: env["KEY_TABLE_NAME"], LegacySealed: env["LEGACY_SEALED_REFERRALS"], ReportsBucket: env["REPORTS_BUCKET"], ExportsBucket: env["EXPORTS_BUCKET"],
 			KeysetFile: env["KEYSET_FILE"], CursorKey: env["CURSOR_KEY"],
 			ClaimRole: env["CLAIM_ROLE"], ClaimPartner: env["CLAIM_PARTNER"],
 			DynamoDBEndpoint: env["DYNAMODB_ENDPOINT"], S3Endpoint: env["S3_ENDPOINT"],

@@ -167,15 +167,16 @@ func TestRealTemplateEnvironment(t *testing.T) {
 	refs["ReportsBucket"] = "haven-reports"
 	refs["ExportsBucket"] = "haven-exports"
 	want := map[string]string{
-		"TABLE_NAME":      "haven",
-		"KEY_TABLE_NAME":  "haven-keys",
-		"REPORTS_BUCKET":  "haven-reports",
-		"EXPORTS_BUCKET":  "haven-exports",
-		"KMS_KEY_ARN":     "", // empty locally
-		"SEALING_KEYSETS": "",
-		"CLAIM_ROLE":      "custom:role",
-		"CLAIM_PARTNER":   "custom:partner",
-		"LOG_LEVEL":       "info",
+		"TABLE_NAME":              "haven",
+		"KEY_TABLE_NAME":          "haven-keys",
+		"REPORTS_BUCKET":          "haven-reports",
+		"EXPORTS_BUCKET":          "haven-exports",
+		"KMS_KEY_ARN":             "", // empty locally
+		"SEALING_KEYSETS":         "",
+		"CLAIM_ROLE":              "custom:role",
+		"CLAIM_PARTNER":           "custom:partner",
+		"LOG_LEVEL":               "info",
+		"LEGACY_SEALED_REFERRALS": "open",
 	}
 	// The web form alone reads its identity provider. It has no SESSION_KEY:
 	// in AWS its session keys are the sealer's session keyset.

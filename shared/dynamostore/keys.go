@@ -48,6 +48,17 @@ func (s *Store) WithKeyTable(name string) *Store {
 	return &c
 }
 
+// RefusingLegacy returns a Store that opens no referral without a data key
+// of its own: for after MigrateReferralKeys has re-sealed every referral.
+// Until then a referral without a key opens by the data keyset (seal/doc.go),
+// and so would one whose sealed fields were put back from an old backup and
+// whose key was deleted; with this, such a referral is refused instead.
+func (s *Store) RefusingLegacy() *Store {
+	c := *s
+	c.refuseLegacy = true
+	return &c
+}
+
 // KeyTable is the key table's name ("" when there is none).
 func (s *Store) KeyTable() string { return s.keys }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/haven-hrd/haven/infra/testenv"
 	"github.com/haven-hrd/haven/shared/clock"
 	"github.com/haven-hrd/haven/shared/dynamostore"
+	"github.com/haven-hrd/haven/shared/idempotency"
 	"github.com/haven-hrd/haven/shared/problem"
 	"github.com/haven-hrd/haven/shared/referral"
 )
@@ -168,5 +169,85 @@ func TestStoreMigrateReferralKeys(t *testing.T) {
 	}
 	if _, err := backup.Get(ctx, old[1].ID, "", dynamostore.Whole); err != nil {
 		t.Errorf("another migrated referral in the copy: %v", err)
+	}
+}
+
+// TestStoreStoredResponseShreddedWithReferral: the response an
+// idempotency record keeps for replay (the referral's view) is sealed under
+// the referral's own key: it replays while the key exists, and once the key
+// is shredded it can no longer be opened, from the table or any copy.
+func TestStoreStoredResponseShreddedWithReferral(t *testing.T) {
+	e := testenv.New(t, testenv.Options{Now: clock.Fixed(t0)})
+	e.Seed(t, 2026, 500)
+	ctx := context.Background()
+	resp := idempotency.Response{Status: 201, Headers: map[string]string{"Location": "/referrals/IDS1"}, Body: []byte(`{"given_name":"Farida"}`)}
+	rec := idempotency.New("partner:unhcr:s", "kk", "hash-1", resp, t0)
+	if _, err := e.Store.Create(ctx, sample("IDS1", "unhcr", "R-IDS1", "Farida"), created(t0), &rec, t0); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := e.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(e.Table), Key: map[string]ddb.AttributeValue{
+		"pk": &ddb.AttributeValueMemberS{Value: "IDEM#partner:unhcr:s#kk"}, "sk": &ddb.AttributeValueMemberS{Value: "A"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, ok := raw.Item["sealed_body"].(*ddb.AttributeValueMemberB); !ok || len(b.Value) == 0 || b.Value[0] != 0x02 {
+		t.Fatalf("stored response %v is not sealed under a referral key", raw.Item["sealed_body"])
+	}
+	got, found, err := e.Store.Replay(ctx, "partner:unhcr:s", "kk", "hash-1", t0)
+	if err != nil || !found {
+		t.Fatalf("replay: %v %v", found, err)
+	}
+	if diff := cmp.Diff(resp, got); diff != "" {
+		t.Errorf("replayed (-want +got):\n%s", diff)
+	}
+	shred, _ := e.Store.ShredReferralKey("IDS1")
+	if _, err := e.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []ddb.TransactWriteItem{shred}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.Store.Replay(ctx, "partner:unhcr:s", "kk", "hash-1", t0); kind(err) != problem.Internal {
+		t.Errorf("replay after shredding: %v, want unreadable", err)
+	}
+}
+
+// TestStoreRefusingLegacy: once every referral has a key of its own, a
+// store that refuses legacy referrals opens keyed ones as before but not
+// one without a key — such as a migrated referral whose key was deleted and
+// whose fields were put back from a copy taken before the migration — so
+// the fallback to the data keyset cannot reopen it.
+func TestStoreRefusingLegacy(t *testing.T) {
+	e := testenv.New(t, testenv.Options{Now: clock.Fixed(t0)})
+	e.Seed(t, 2026, 500)
+	ctx := context.Background()
+	keyed, old := sample("KEYED1", "unhcr", "REF-KY1", "Hasan"), sample("OLD9", "unhcr", "REF-OLD9", "Ilyas")
+	if _, err := e.Store.Create(ctx, keyed, created(t0), nil, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Store.PutReferralsRaw(ctx, []referral.Referral{old}); err != nil {
+		t.Fatal(err)
+	}
+	before := copyTable(t, e, "HavenTable-premigration")
+	if _, err := e.Store.MigrateReferralKeys(ctx, nil, 10); err != nil {
+		t.Fatal(err)
+	}
+	// Put the pre-migration item back and delete the key the migration made.
+	out, err := e.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(before), Key: map[string]ddb.AttributeValue{
+		"pk": &ddb.AttributeValueMemberS{Value: "REF#" + old.ID}, "sk": &ddb.AttributeValueMemberS{Value: "A"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(e.Table), Item: out.Item}); err != nil {
+		t.Fatal(err)
+	}
+	shred, _ := e.Store.ShredReferralKey(old.ID)
+	if _, err := e.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []ddb.TransactWriteItem{shred}}); err != nil {
+		t.Fatal(err)
+	}
+	strict := e.Store.RefusingLegacy()
+	type result struct{ Keyed, Restored, RestoredLenient problem.Kind }
+	_, k := strict.Get(ctx, keyed.ID, "", dynamostore.Whole)
+	_, r := strict.Get(ctx, old.ID, "", dynamostore.Whole)
+	_, l := e.Store.Get(ctx, old.ID, "", dynamostore.Whole)
+	if diff := cmp.Diff(result{"", problem.Internal, ""}, result{kind(k), kind(r), kind(l)}); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
 	}
 }

@@ -110,6 +110,9 @@ func (s *Store) open(k cipher.AEAD, id, partner, attr string, ct []byte, v any) 
 		}
 		return json.Unmarshal(b, v)
 	}
+	if s.refuseLegacy {
+		return fmt.Errorf("open %s: referral %s has no data key of its own, and referrals sealed before per-referral keys are refused", attr, id)
+	}
 	b, err := s.sealer.Open(ct, aad(id, partner, attr))
 	if err != nil {
 		// An AEAD opens under the associated data it was sealed with and no
@@ -330,7 +333,7 @@ func (s *Store) create(ctx context.Context, r referral.Referral, e referral.Even
 	if keyPut != nil {
 		items = append(items, *keyPut)
 	}
-	replay, reasons, err := s.transact(ctx, idem, now, items)
+	replay, reasons, err := s.transactFor(ctx, idem, ownerOf(r.ID, k), now, items)
 	if problem.KindOf(err) == problem.IdempotencyKeyReused {
 		// An invalid body is 400 whatever its key, as it is for every rule
 		// checked before the store; the stream is the one only the table

@@ -25,8 +25,11 @@ import (
 // Env is the configuration a function reads; each name is set in
 // template.yaml's Globals.
 type Env struct {
-	Table            string
-	KeyTable         string
+	Table    string
+	KeyTable string
+	// LegacySealed is "refuse" once every referral has a data key of its
+	// own (LEGACY_SEALED_REFERRALS; dynamostore.RefusingLegacy).
+	LegacySealed     string
 	ReportsBucket    string
 	ExportsBucket    string
 	KMSKeyARN        string
@@ -56,7 +59,7 @@ type Env struct {
 // FromEnviron reads Env from the process environment.
 func FromEnviron() Env {
 	return Env{
-		Table: os.Getenv("TABLE_NAME"), KeyTable: os.Getenv("KEY_TABLE_NAME"), ReportsBucket: os.Getenv("REPORTS_BUCKET"),
+		Table: os.Getenv("TABLE_NAME"), KeyTable: os.Getenv("KEY_TABLE_NAME"), LegacySealed: os.Getenv("LEGACY_SEALED_REFERRALS"), ReportsBucket: os.Getenv("REPORTS_BUCKET"),
 		ExportsBucket: os.Getenv("EXPORTS_BUCKET"), KMSKeyARN: os.Getenv("KMS_KEY_ARN"),
 		KeysetFile: os.Getenv("KEYSET_FILE"), SealingKeysets: os.Getenv("SEALING_KEYSETS"),
 		CursorKey: os.Getenv("CURSOR_KEY"),
@@ -134,8 +137,12 @@ func Deps(ctx context.Context, env Env, log *slog.Logger, conn awsconn.Options, 
 	if err != nil {
 		return nil, fmt.Errorf("open sealer: %w", err)
 	}
+	store := dynamostore.New(clients.DynamoDB, env.Table, sealer).WithKeyTable(env.KeyTable)
+	if env.LegacySealed == "refuse" {
+		store = store.RefusingLegacy()
+	}
 	d := &api.Deps{
-		Store:         dynamostore.New(clients.DynamoDB, env.Table, sealer).WithKeyTable(env.KeyTable),
+		Store:         store,
 		Finger:        sealer,
 		Cursors:       cursors(env.CursorKey, sealer.CursorKeys),
 		CallerHash:    callerHash(env.CursorKey, sealer),
