@@ -75,8 +75,8 @@ type excess struct {
 
 var budgets = map[string]budget{
 	"create-referral":                {0, 1, true, "stream check, reference, referral, event, fingerprint and idempotency record in one transaction"},
-	"get-referral":                   {1, 1, false, "the referral; the audited read is the one write"},
-	"list-referrals":                 {1, 1, false, "one Query on gsi1; the page's read audit is the one write (one item per page, not per referral)"},
+	"get-referral":                   {1, 1, false, "the referral and its data key in one TransactGetItems; the audited read is the one write"},
+	"list-referrals":                 {2, 1, false, "one Query on gsi1, one BatchGetItem of the page's data keys (the key table); the page's read audit is the one write (one item per page, not per referral)"},
 	"referral-history":               {1, 0, false, "one Query on the referral's partition: the referral (access check) and its events"},
 	"referral-history?include=reads": {2, 0, false, "the referral's partition (events and full reads), then one Query of list page reads per day searched (one here: the referral is a day old)"},
 	"get-period":                     {1, 0, false, "the period"},

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 )
@@ -32,6 +33,13 @@ type Journal struct {
 	// FoldBytes is the journal size past which it is folded into the
 	// snapshot: it bounds the journal a start replays.
 	FoldBytes int64
+	// Apart names tables whose items the snapshot keeps in a file of their
+	// own in the data directory (table → file name), away from
+	// dynamodb.json: the runner keeps the referrals' data keys (KeyTable) in
+	// keys.json, so that a copy of the referrals' snapshot holds no key, as
+	// in AWS the key table is a table of its own with its own backups. Set
+	// it before Recover.
+	Apart map[string]string
 
 	snapshotPath, journalPath string
 	log                       *slog.Logger
@@ -121,11 +129,19 @@ func (j *Journal) Recover(tables []string) (Recovery, error) {
 	if err != nil {
 		return rec, err
 	}
-	for table, items := range snap.Tables {
-		if err := j.restore(table, items); err != nil {
-			return rec, fmt.Errorf("restore %s from %s: %w", table, j.snapshotPath, err)
+	snaps := map[string]snapshotFile{j.snapshotPath: snap}
+	for _, path := range j.apartPaths() {
+		if snaps[path], err = j.readApart(path, snap.Journal); err != nil {
+			return rec, err
 		}
-		rec.Items += len(items)
+	}
+	for path, sn := range snaps {
+		for table, items := range sn.Tables {
+			if err := j.restore(table, items); err != nil {
+				return rec, fmt.Errorf("restore %s from %s: %w", table, path, err)
+			}
+			rec.Items += len(items)
+		}
 	}
 	j.seq = snap.Journal
 
@@ -286,7 +302,7 @@ func (j *Journal) Fold() error {
 // crash in between leaves records the snapshot already holds, which replay
 // skips by their sequence numbers.
 func (j *Journal) fold() error {
-	if _, err := writeSnapshot(j.snapshotPath, j.seq, j.tables, j.scan); err != nil {
+	if err := j.writeSnapshots(); err != nil {
 		return err
 	}
 	if err := j.f.Truncate(0); err != nil {
@@ -546,4 +562,84 @@ func allZero(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// apartPaths are the files of the tables kept apart, sorted.
+func (j *Journal) apartPaths() []string {
+	var out []string
+	for _, name := range j.Apart {
+		out = append(out, filepath.Join(filepath.Dir(j.snapshotPath), name))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// readApart reads the snapshot of tables kept apart at path, which must be
+// of the same journal record as the main snapshot: the one written with it
+// (path) or, after a crash between replacing the two, the one it replaced
+// (path.prev). A missing file is empty (a data directory from before the
+// tables were kept apart holds them in the main snapshot).
+func (j *Journal) readApart(path string, seq uint64) (snapshotFile, error) {
+	for _, p := range []string{path, path + ".prev"} {
+		if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		sn, err := readSnapshot(p)
+		if err != nil {
+			return snapshotFile{}, err
+		}
+		if sn.Journal == seq {
+			return sn, nil
+		}
+	}
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return snapshotFile{}, nil
+	}
+	return snapshotFile{}, fmt.Errorf("%s is not of journal record %d, as %s is (move the data directory aside to start without it)", path, seq, j.snapshotPath)
+}
+
+// writeSnapshots writes the main snapshot and those of the tables kept
+// apart, all of record j.seq, so that a crash at any point leaves a set
+// readApart finds consistent: each apart file is written to a temporary
+// file, the file it replaces kept as .prev until the main snapshot is in
+// place, then removed.
+func (j *Journal) writeSnapshots() error {
+	apart := map[string][]string{} // file → tables
+	var main []string
+	for _, t := range j.tables {
+		if name, ok := j.Apart[t]; ok {
+			path := filepath.Join(filepath.Dir(j.snapshotPath), name)
+			apart[path] = append(apart[path], t)
+		} else {
+			main = append(main, t)
+		}
+	}
+	paths := j.apartPaths()
+	for _, path := range paths {
+		if _, err := writeSnapshot(path+".tmp-apart", j.seq, apart[path], j.scan); err != nil {
+			return err
+		}
+	}
+	for _, path := range paths {
+		if err := os.Rename(path, path+".prev"); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		if err := os.Rename(path+".tmp-apart", path); err != nil {
+			return err
+		}
+	}
+	if len(paths) > 0 {
+		if err := syncDir(filepath.Dir(j.snapshotPath)); err != nil {
+			return err
+		}
+	}
+	if _, err := writeSnapshot(j.snapshotPath, j.seq, main, j.scan); err != nil {
+		return err
+	}
+	for _, path := range paths {
+		if err := os.Remove(path + ".prev"); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
 }

@@ -110,6 +110,10 @@ func Start(ctx context.Context, cfg Config) (r *Runner, err error) {
 		// The embedded DynamoDB keeps nothing itself: its journal and
 		// snapshot in the data directory do.
 		r.journal = embedded.NewJournal(cfg.DataDir, cfg.Log)
+		// The referrals' data keys live in a file of their own (keys.json),
+		// as in AWS in a table of their own: a copy of dynamodb.json holds
+		// no key that opens it.
+		r.journal.Apart = map[string]string{embedded.TableName("KeyTable"): "keys.json"}
 		if r.dynamo, err = embedded.StartDynamoDB(cfg.DynamoDBAddr, r.journal.Wrap); err != nil {
 			return r, err
 		}
@@ -188,7 +192,7 @@ func Start(ctx context.Context, cfg Config) (r *Runner, err error) {
 		env["DYNAMODB_ENDPOINT"] = r.DynamoDBURL
 		env["S3_ENDPOINT"] = r.S3URL
 		le := lambdamain.Env{
-			Table: env["TABLE_NAME"], ReportsBucket: env["REPORTS_BUCKET"], ExportsBucket: env["EXPORTS_BUCKET"],
+			Table: env["TABLE_NAME"], KeyTable: env["KEY_TABLE_NAME"], LegacySealed: env["LEGACY_SEALED_REFERRALS"], ReportsBucket: env["REPORTS_BUCKET"], ExportsBucket: env["EXPORTS_BUCKET"],
 			KeysetFile: env["KEYSET_FILE"], CursorKey: env["CURSOR_KEY"],
 			ClaimRole: env["CLAIM_ROLE"], ClaimPartner: env["CLAIM_PARTNER"],
 			DynamoDBEndpoint: env["DYNAMODB_ENDPOINT"], S3Endpoint: env["S3_ENDPOINT"],
@@ -224,7 +228,7 @@ func Start(ctx context.Context, cfg Config) (r *Runner, err error) {
 		if err != nil {
 			return r, err
 		}
-		st := dynamostore.New(clients.DynamoDB, embedded.TableName(tables[0].LogicalID), sealer)
+		st := dynamostore.New(clients.DynamoDB, refs["HavenTable"], sealer).WithKeyTable(refs["KeyTable"])
 		if err := seed(ctx, st, cfg.Seed, cfg.Now()); err != nil {
 			return r, err
 		}

@@ -80,9 +80,6 @@ func (s *Stack) seed(ctx context.Context, capacity int) error {
 		return err
 	}
 	tables := s.Template.Tables()
-	if len(tables) != 1 {
-		return fmt.Errorf("template has %d tables; expected one", len(tables))
-	}
 	if err := embedded.CreateTables(ctx, clients.DynamoDB, tables); err != nil {
 		return err
 	}
@@ -95,7 +92,7 @@ func (s *Stack) seed(ctx context.Context, capacity int) error {
 	if err != nil {
 		return err
 	}
-	s.Store = dynamostore.New(clients.DynamoDB, embedded.TableName(tables[0].LogicalID), sealer)
+	s.Store = dynamostore.New(clients.DynamoDB, embedded.TableName("HavenTable"), sealer).WithKeyTable(embedded.TableName("KeyTable"))
 	if err := s.Store.PutStream(ctx, dynamostore.Stream{ID: "hrd", Name: "HRD", Open: true, Partners: Partners}); err != nil {
 		return err
 	}

@@ -284,7 +284,24 @@ func checkTable(t *testing.T, tpl *Template, tb Table) {
 		}
 	})
 	t.Run("point-in-time recovery", func(t *testing.T) {
-		if v, _ := boolOf(mapOf(p["PointInTimeRecoverySpecification"])["PointInTimeRecoveryEnabled"]); !v {
+		pitr := mapOf(p["PointInTimeRecoverySpecification"])
+		if tb.LogicalID == "KeyTable" {
+			// The key table's recovery window is how long a disposed
+			// referral stays readable from copies: the operator's choice.
+			want := map[string]any{
+				"PointInTimeRecoveryEnabled": map[string]any{"Fn::If": []any{"HasKeyTableRecovery", true, false}},
+				"RecoveryPeriodInDays":       map[string]any{"Fn::If": []any{"HasKeyTableRecovery", map[string]any{"Ref": "KeyTableRecoveryDays"}, map[string]any{"Ref": "AWS::NoValue"}}},
+			}
+			if diff := cmp.Diff(want, pitr); diff != "" {
+				t.Errorf("KeyTable's PointInTimeRecoverySpecification is not KeyTableRecoveryDays (-want +got):\n%s", diff)
+			}
+			days := tpl.Parameters["KeyTableRecoveryDays"]
+			if fmt.Sprint(days.Default) != "35" {
+				t.Errorf("KeyTableRecoveryDays defaults to %v, want 35", days.Default)
+			}
+			return
+		}
+		if v, _ := boolOf(pitr["PointInTimeRecoveryEnabled"]); !v {
 			t.Error("PointInTimeRecoveryEnabled is not true")
 		}
 	})
@@ -299,6 +316,12 @@ func checkTable(t *testing.T, tpl *Template, tb Table) {
 		}
 	})
 	t.Run("TTL on expires_at", func(t *testing.T) {
+		if tb.LogicalID == "KeyTable" {
+			if tb.TTLAttribute != "" {
+				t.Errorf("KeyTable has a TTL (%s): a key must go only with its referral's disposition", tb.TTLAttribute)
+			}
+			return
+		}
 		if tb.TTLAttribute != "expires_at" {
 			t.Errorf("TTL attribute = %q, want expires_at", tb.TTLAttribute)
 		}

@@ -163,20 +163,23 @@ func TestRealTemplateEnvironment(t *testing.T) {
 	tpl := loadReal(t)
 	refs := tpl.ParameterDefaults()
 	refs["HavenTable"] = "haven"
+	refs["KeyTable"] = "haven-keys"
 	refs["ReportsBucket"] = "haven-reports"
 	refs["ExportsBucket"] = "haven-exports"
 	want := map[string]string{
-		"TABLE_NAME":      "haven",
-		"REPORTS_BUCKET":  "haven-reports",
-		"EXPORTS_BUCKET":  "haven-exports",
-		"KMS_KEY_ARN":     "", // empty locally
-		"SEALING_KEYSETS": "",
-		"CLAIM_ROLE":      "custom:role",
-		"CLAIM_PARTNER":   "custom:partner",
-		"LOG_LEVEL":       "info",
+		"TABLE_NAME":              "haven",
+		"KEY_TABLE_NAME":          "haven-keys",
+		"REPORTS_BUCKET":          "haven-reports",
+		"EXPORTS_BUCKET":          "haven-exports",
+		"KMS_KEY_ARN":             "", // empty locally
+		"SEALING_KEYSETS":         "",
+		"CLAIM_ROLE":              "custom:role",
+		"CLAIM_PARTNER":           "custom:partner",
+		"LOG_LEVEL":               "info",
+		"LEGACY_SEALED_REFERRALS": "open",
 	}
 	// The web form alone reads its identity provider. It has no SESSION_KEY:
-	// in AWS its session secret is derived from the sealer's PRF.
+	// in AWS its session keys are the sealer's session keyset.
 	webWant := map[string]string{"OIDC_ISSUER": "", "OIDC_CLIENT_ID": ""}
 	for k, v := range want {
 		webWant[k] = v
@@ -208,6 +211,9 @@ func TestRealTemplateTable(t *testing.T) {
 			{Name: "gsi2", HashKey: "gsi2pk", RangeKey: "gsi2sk"},
 		},
 		TTLAttribute: "expires_at",
+	}, {
+		// The referrals' own data keys: one item per referral, no TTL.
+		LogicalID: "KeyTable", HashKey: "pk", AttributeTypes: map[string]string{"pk": "S"},
 	}}
 	if diff := cmp.Diff(want, loadReal(t).Tables()); diff != "" {
 		t.Errorf("Tables (-want +got):\n%s", diff)

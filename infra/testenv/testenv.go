@@ -119,8 +119,10 @@ type Env struct {
 	Dynamo *embedded.DynamoDB
 	S3     *embedded.S3
 	Table  string
-	Sealer *seal.Sealer
-	Store  *dynamostore.Store
+	// KeyTable holds the referrals' own data keys (dynamostore.WithKeyTable).
+	KeyTable string
+	Sealer   *seal.Sealer
+	Store    *dynamostore.Store
 	// Now is the environment's clock: Seed, SetCapacity and Deps take the
 	// time from it.
 	Now clock.Clock
@@ -159,7 +161,7 @@ func New(t testing.TB, o Options) *Env {
 		e.Now = Clock()
 	}
 	endpoint := os.Getenv("HAVEN_TEST_DYNAMODB_ENDPOINT")
-	table := "HavenTable"
+	table, keyTable := "HavenTable", "KeyTable"
 	if endpoint == "" {
 		d, err := embedded.StartDynamoDB("127.0.0.1:0")
 		if err != nil {
@@ -172,6 +174,7 @@ func New(t testing.TB, o Options) *Env {
 		b := make([]byte, 6)
 		rand.Read(b)
 		table = "HavenTable-" + hex.EncodeToString(b)
+		keyTable = "KeyTable-" + hex.EncodeToString(b)
 	}
 	s3URL := ""
 	if o.S3 {
@@ -186,17 +189,16 @@ func New(t testing.TB, o Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.Clients, e.DB, e.Table = clients, clients.DynamoDB, table
+	e.Clients, e.DB, e.Table, e.KeyTable = clients, clients.DynamoDB, table, keyTable
 	e.conn = awsconn.Options{DynamoDBEndpoint: endpoint, S3Endpoint: s3URL, MaxAttempts: o.MaxAttempts}
-	if e.IAM, err = iam.Local(Template(t), map[string]string{"HavenTable": table}); err != nil {
+	physical := map[string]string{"HavenTable": table, "KeyTable": keyTable}
+	if e.IAM, err = iam.Local(Template(t), physical); err != nil {
 		t.Fatal(err)
 	}
-	tables := Template(t).Tables()
-	if len(tables) != 1 {
-		t.Fatalf("template has %d tables; testenv expects one", len(tables))
-	}
-	if err := embedded.CreateTable(ctx, e.DB, tables[0], table); err != nil {
-		t.Fatal(err)
+	for _, tb := range Template(t).Tables() {
+		if err := embedded.CreateTable(ctx, e.DB, tb, physical[tb.LogicalID]); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if o.S3 {
 		if err := embedded.CreateBuckets(ctx, s3store.NewClient(clients.Config, s3URL), Template(t).Buckets()); err != nil {
@@ -206,7 +208,7 @@ func New(t testing.TB, o Options) *Env {
 	if e.Sealer, err = seal.OpenLocal(filepath.Join(t.TempDir(), "keyset.json")); err != nil {
 		t.Fatal(err)
 	}
-	e.Store = dynamostore.New(e.DB, table, e.Sealer)
+	e.Store = dynamostore.New(e.DB, table, e.Sealer).WithKeyTable(keyTable)
 	return e
 }
 
@@ -283,7 +285,7 @@ func (e *Env) FunctionDeps(t testing.TB, dir string, w io.Writer, now func() tim
 	// The sealer asks the function's policy before each keyset's use, as
 	// KMS asks it before unwrapping the keyset in AWS.
 	sealer := e.Sealer.Guarded(e.IAM.KeysetCheck(LogicalID(t, dir)))
-	d.Store = dynamostore.New(clients.DynamoDB, e.Table, sealer)
+	d.Store = dynamostore.New(clients.DynamoDB, e.Table, sealer).WithKeyTable(e.KeyTable)
 	d.Finger = sealer
 	d.AWS = clients.Config
 	return d

@@ -58,10 +58,6 @@ type Deps struct {
 	CallerHash func(subject string) string
 	// Promote allocates waitlisted referrals of a period that now fit.
 	Promote func(ctx context.Context, stream string, year int) error
-	// KeyShredder deletes a disposed referral's data key in the
-	// disposition's transaction (the per-referral key table of issue 17);
-	// nil while referrals are sealed under the shared keyset.
-	KeyShredder dynamostore.KeyShredder
 }
 
 // WithDefaults fills the clock and id source when unset.

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
@@ -129,6 +130,12 @@ func TestDisposition(t *testing.T) {
 	h.mustStep("allocate-referral", running, officer, `{}`)
 
 	period, report, before := h.periodView(), h.reportSummaries(), h.rawTable()
+	// A copy of the referral table from before the run, as a backup or a
+	// point-in-time restore would hold it, read with the current keys.
+	backup := dynamostore.New(h.env.DB, h.env.CopyTable(t, "HavenTable-before-disposition"), h.env.Sealer).WithKeyTable(h.env.KeyTable)
+	if _, err := backup.Get(ctx, gone, "", dynamostore.Whole); err != nil {
+		t.Fatalf("the copy, before the run: %v", err)
+	}
 	var res api.DispositionResult
 	h.scheduled("disposition", &res)
 	if diff := cmp.Diff(api.DispositionResult{Scanned: 4, Disposed: 1, Held: 2}, res); diff != "" {
@@ -168,6 +175,28 @@ func TestDisposition(t *testing.T) {
 	for k := range after {
 		if strings.HasPrefix(k, "REF#"+gone+" ") && !strings.HasPrefix(k, "REF#"+gone+" EV#") && k != "REF#"+gone+" A" {
 			t.Errorf("left in its partition: %s", k)
+		}
+	}
+
+	// Its data key is gone from the key table, so the copy no longer opens
+	// it; the other referrals of the same copy still open.
+	keyItem := func(id string) map[string]ddb.AttributeValue {
+		out, err := h.env.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(h.env.KeyTable),
+			Key: map[string]ddb.AttributeValue{"pk": &ddb.AttributeValueMemberS{Value: "KEY#" + id}}, ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.Item
+	}
+	if keyItem(gone) != nil || keyItem(held) == nil {
+		t.Errorf("key table: disposed referral's key %v, held referral's key present %v", keyItem(gone) != nil, keyItem(held) != nil)
+	}
+	if _, err := backup.Get(ctx, gone, "", dynamostore.Whole); err == nil {
+		t.Errorf("the copy still opens the disposed referral")
+	}
+	for _, id := range []string{held, asked, running} {
+		if r, err := backup.Get(ctx, id, "", dynamostore.Whole); err != nil || r.Principal.FamilyName == "" {
+			t.Errorf("the copy no longer opens %s: %v", id, err)
 		}
 	}
 

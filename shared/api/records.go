@@ -169,7 +169,7 @@ func (d *Deps) dispose(ctx context.Context, _ json.RawMessage) (DispositionResul
 			continue
 		}
 		done, err := d.Store.Dispose(ctx, dynamostore.Disposal{
-			ID: r.ID, Nonce: d.NewID(), Shredder: d.KeyShredder,
+			ID: r.ID, Nonce: d.NewID(),
 			Due: func(cur referral.Referral) bool { return verdict(cur) == retention.Due },
 		}, now)
 		switch {

@@ -15,15 +15,6 @@ import (
 	"github.com/haven-hrd/haven/shared/referral"
 )
 
-// KeyShredder is the seam to the table of per-referral data keys (issue 17,
-// point 1): the transaction items that delete referral id's data key. They
-// ride in the disposition's own transaction, so the key goes with the data
-// or not at all. A nil KeyShredder: referrals are sealed under the shared
-// keyset and there is no key to delete.
-type KeyShredder interface {
-	ShredItems(referralID string) ([]ddb.TransactWriteItem, error)
-}
-
 // Disposal asks for one referral's disposition.
 type Disposal struct {
 	ID string
@@ -32,8 +23,7 @@ type Disposal struct {
 	// eventually consistent index.
 	Due func(referral.Referral) bool
 	// Nonce makes the audit event's key unique.
-	Nonce    string
-	Shredder KeyShredder
+	Nonce string
 }
 
 // maxTransactItems is DynamoDB's limit of actions in one transaction.
@@ -64,7 +54,7 @@ func (s *Store) Dispose(ctx context.Context, d Disposal, now time.Time) (dispose
 	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
 		return false, problem.Wrap(problem.Internal, err)
 	}
-	cur, err := s.fromItem(it, Bare)
+	cur, err := s.fromItem(it, Bare, nil)
 	if err != nil {
 		return false, problem.Wrap(problem.Internal, err)
 	}
@@ -192,19 +182,18 @@ func (s *Store) tombstoneItems(it referralItem, cur referral.Referral, d Disposa
 		return nil, problem.Wrap(problem.Internal, err)
 	}
 	items = append(items, ev)
-	if d.Shredder != nil {
-		shred, err := d.Shredder.ShredItems(it.ID)
-		if err != nil {
-			return nil, problem.Wrap(problem.Internal, err)
-		}
-		items = append(items, shred...)
+	// The referral's data key goes in the same transaction: with the data
+	// or not at all. Once it is gone, every copy of the sealed fields (a
+	// backup, an export version) is unreadable.
+	if shred, ok := s.ShredReferralKey(it.ID); ok {
+		items = append(items, shred)
 	}
 	return items, nil
 }
 
 // disposedError is the answer about a tombstone: 410 with what is kept.
 func (s *Store) disposedError(it referralItem) error {
-	r, err := s.fromItem(it, Bare)
+	r, err := s.fromItem(it, Bare, nil)
 	if err != nil {
 		return problem.Wrap(problem.Internal, err)
 	}

@@ -7,7 +7,8 @@
 //
 //	entity            pk                         sk                          notes
 //	referral          REF#<id>                   A                           gsi1 PARTNER#<p> / <created>#<id>; gsi2 REFS / <created>#<id>;
-//	                                                                         names, birth dates, asylum country, profile, contact sealed (AES-GCM, AAD = id + attribute);
+//	                                                                         names, birth dates, asylum country, profile, contact sealed (AES-GCM under the
+//	                                                                         referral's own data key, AAD = id + partner + attribute; keys.go)
 //	                                                                         holds: codes of the holds on its disposition, space-separated
 //	audit event       REF#<id>                   EV#<at>#<nonce>             state changes, no personal data
 //	read audit        REF#<id>                   READ#<at>#<nonce>           who read the full referral
@@ -35,15 +36,27 @@
 //	                                                                         referral's in the same transaction); no personal data
 //	admissions        ADMIT#<stream>#<year>      A                           persons arrived in <year> by arrival date; partner#<p>, quota#<y>
 //	                                                                         (by the period whose spaces they used); updated by the arrival
-//	idempotency       IDEM#<caller>#<key>        A                           hash, response; expires_at (TTL, also checked in conditions)
+//	idempotency       IDEM#<caller>#<key>        A                           hash, response (body sealed under its referral's key, referral_id);
+//	                                                                         expires_at (TTL, also checked in conditions)
+//
+// # The key table (KEY_TABLE_NAME, key pk; keys.go)
+//
+//	referral key      KEY#<id>                                               the referral's AES-256 data key, sealed by the data keyset
+//	                                                                         (AAD haven/referral-key/<id>); put in the create transaction,
+//	                                                                         deleted by ShredReferralKey in the disposition's transaction
 //
 // # Access patterns
 //
 //	pattern                                   how                                                     calls
-//	create referral                           TransactWriteItems: idem, stream check, PREF, REF, EV, FP   1 write
-//	get referral (own partner or staff)       GetItem REF#<id>/A; partner compared in code → 404          1 read
-//	list a partner's referrals                Query gsi1 PARTNER#<p>, newest first                     1+ reads
-//	list all referrals (staff)                Query gsi2 REFS, newest first; status/stream filtered in code  1+ reads
+//	create referral                           TransactWriteItems: idem, stream check, PREF, REF, EV, FP, KEY (key table)   1 write
+//	get referral (own partner or staff)       TransactGetItems REF#<id>/A + KEY#<id> (key table), consistent; partner compared
+//	                                          in code → 404; Bare reads (no sealed field) GetItem REF only   1 read
+//	list a partner's referrals                Query gsi1 PARTNER#<p>, newest first; BatchGetItem the page's KEY# items
+//	                                          (consistent; ≤ 100, one call unless keys are left unprocessed)   2+ reads
+//	list all referrals (staff)                Query gsi2 REFS, newest first; status/stream filtered in code; the page's keys as above  2+ reads
+//	shred a referral's key                    Delete KEY#<id> in the caller's TransactWriteItems (ShredReferralKey)   part of 1 write
+//	re-seal old referrals (MigrateReferralKeys)  Query gsi2 REFS (a page), BatchGetItem their keys, per referral without one
+//	                                          TransactWriteItems: REF (version = v; sealed fields, version + 1), KEY put   2 reads + 1 write each
 //	history                                   Query REF#<id>, sk begins_with EV#                       1 read
 //	audit a list page                         PutItem READS#<day>/PAGE#…: one item per page, not per referral   1 write
 //	list pages that showed a referral         Query READS#<day> per day of interest; referral_ids checked in code   1+ reads/day
@@ -60,7 +73,7 @@
 //	period view                               GetItem PERIOD#<s>#<y>/A                                 1 read
 //	set capacity and allotments               GetItem period; TransactWriteItems: idem, stream check, period (version = v; capacity,
 //	                                          remaining, pool, allot#/left# written whole from the read), EV   1 read + 1 write
-//	state change (lifecycle.go)               GetItem REF (consistent), GetItem period when the move takes or gives back spaces,
+//	state change (lifecycle.go)               TransactGetItems REF + KEY (consistent), GetItem period when the move takes or gives back spaces,
 //	                                          quota.Decide, then TransactWriteItems: idem, REF (status = from AND version = v),
 //	                                          period (the decision's condition: remaining ≥ n AND left#<p> or pool ≥ n AND not closed,
 //	                                          allot#<p> as decided; counters, reserved#<p>/arrived#<p> via if_not_exists, left#<p> or
@@ -82,7 +95,7 @@
 //	dispose (disposition.go)                  Query gsi1 STREAMS, Query gsi2 REFS (bare: holds, disposed_at); per referral
 //	                                          retention.Decide; if due: GetItem REF (consistent, decided again), Query REF#<id>
 //	                                          sk ≥ READ# (keys), GetItem PREF; TransactWriteItems: Put tombstone (version = v AND
-//	                                          not disposed), EV disposed, the KeyShredder's items, Delete FP, READ#…, RESP#… and
+//	                                          not disposed), EV disposed, Delete of its data key (key table), Delete FP, READ#…, RESP#… and
 //	                                          their IDEM#…, PREF (referral_id = id). Over 100 items: oldest deletions first, in
 //	                                          transactions each with a ConditionCheck on the version   2 reads + 3 reads, 1 write each
 //	set or lift a hold (holds.go)             GetItem REF (consistent), retention.ChangeHolds; TransactWriteItems: idem,

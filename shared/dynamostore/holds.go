@@ -68,7 +68,7 @@ func (s *Store) ChangeHolds(ctx context.Context, c HoldChange, record func(holds
 		if err != nil {
 			return HoldResult{}, nil, err
 		}
-		replay, reasons, err := s.transactFor(ctx, c.ID, idem, now, items)
+		replay, reasons, err := s.transactFor(ctx, c.ID, nil, idem, now, items)
 		if err != nil || replay != nil {
 			return HoldResult{}, replay, err
 		}

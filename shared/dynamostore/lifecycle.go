@@ -2,6 +2,7 @@ package dynamostore
 
 import (
 	"context"
+	"crypto/cipher"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -90,7 +91,7 @@ type Result struct {
 // allowed is InvalidTransition, else the write is retried.
 func (s *Store) Move(ctx context.Context, st Step, record Record, now time.Time) (Result, *Replay, error) {
 	for attempt := 0; attempt < maxAttempts; attempt++ {
-		cur, err := s.Get(ctx, st.ID, st.Partner, Whole)
+		cur, k, err := s.get(ctx, st.ID, st.Partner, Whole)
 		if err != nil {
 			return Result{}, nil, err
 		}
@@ -123,7 +124,7 @@ func (s *Store) Move(ctx context.Context, st Step, record Record, now time.Time)
 		if err != nil {
 			return Result{}, nil, err
 		}
-		res, replay, retry, err := s.commit(ctx, record, next, d, now, items)
+		res, replay, retry, err := s.commit(ctx, record, next, k, d, now, items)
 		if err != nil || replay != nil || !retry {
 			return res, replay, err
 		}
@@ -161,14 +162,15 @@ func applied(cur referral.Referral, d quota.Decision, now time.Time) referral.Re
 	return next
 }
 
-// commit writes a decision's items; retry is set when a condition on the
+// commit writes a decision's items (the idempotency record's response
+// sealed under the referral's key k, when it has one); retry is set when a condition on the
 // referral or its period failed (they changed since they were read).
-func (s *Store) commit(ctx context.Context, record Record, next referral.Referral, d quota.Decision, now time.Time, items []ddb.TransactWriteItem) (Result, *Replay, bool, error) {
+func (s *Store) commit(ctx context.Context, record Record, next referral.Referral, k cipher.AEAD, d quota.Decision, now time.Time, items []ddb.TransactWriteItem) (Result, *Replay, bool, error) {
 	idem, err := record(next)
 	if err != nil {
 		return Result{}, nil, false, err
 	}
-	replay, reasons, err := s.transactFor(ctx, next.ID, idem, now, items)
+	replay, reasons, err := s.transactFor(ctx, next.ID, k, idem, now, items)
 	if err != nil || replay != nil {
 		return Result{}, replay, false, err
 	}
@@ -395,7 +397,7 @@ func (s *Store) periodUpdate(stream string, year int, partner string, d quota.De
 // follows its size. Terminal referrals cannot change.
 func (s *Store) ChangeFamily(ctx context.Context, c FamilyChange, record Record, now time.Time) (Result, *Replay, error) {
 	for attempt := 0; attempt < maxAttempts; attempt++ {
-		cur, err := s.Get(ctx, c.ID, c.Partner, Whole)
+		cur, k, err := s.get(ctx, c.ID, c.Partner, Whole)
 		if err != nil {
 			return Result{}, nil, err
 		}
@@ -415,7 +417,7 @@ func (s *Store) ChangeFamily(ctx context.Context, c FamilyChange, record Record,
 		}
 		next := applied(cur, d, now)
 		next.FamilyMembers = c.Members
-		sealed, err := s.seal(cur.ID, cur.Partner, "people", people{next.Principal, next.FamilyMembers})
+		sealed, err := s.seal(k, cur.ID, cur.Partner, "people", people{next.Principal, next.FamilyMembers})
 		if err != nil {
 			return Result{}, nil, problem.Wrap(problem.Internal, err)
 		}
@@ -426,7 +428,7 @@ func (s *Store) ChangeFamily(ctx context.Context, c FamilyChange, record Record,
 		if err != nil {
 			return Result{}, nil, err
 		}
-		res, replay, retry, err := s.commit(ctx, record, next, d, now, items)
+		res, replay, retry, err := s.commit(ctx, record, next, k, d, now, items)
 		if err != nil || replay != nil || !retry {
 			return res, replay, err
 		}

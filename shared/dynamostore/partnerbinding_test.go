@@ -66,7 +66,8 @@ func TestStorePartnerBoundToSealedFields(t *testing.T) {
 
 // TestStoreOpensFieldsSealedBeforePartnerBinding: a referral whose fields
 // were sealed before the partner was bound (associated data
-// "haven/referral/<id>/<attr>") still opens.
+// "haven/referral/<id>/<attr>", by the data keyset, no key of its own)
+// still opens.
 func TestStoreOpensFieldsSealedBeforePartnerBinding(t *testing.T) {
 	e := testenv.New(t, testenv.Options{Now: clock.Fixed(t0)})
 	e.Seed(t, 2026, 500)
@@ -107,6 +108,13 @@ func TestStoreOpensFieldsSealedBeforePartnerBinding(t *testing.T) {
 		TableName:        aws.String(e.Table),
 		Key:              map[string]ddb.AttributeValue{"pk": &ddb.AttributeValueMemberS{Value: "REF#" + r.ID}, "sk": &ddb.AttributeValueMemberS{Value: "A"}},
 		UpdateExpression: aws.String(expr), ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// ...and without a key of its own, as before per-referral keys.
+	if _, err := e.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: aws.String(e.KeyTable),
+		Key:       map[string]ddb.AttributeValue{"pk": &ddb.AttributeValueMemberS{Value: "KEY#" + r.ID}},
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package dynamostore
 
 import (
 	"context"
+	"crypto/cipher"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -89,15 +90,34 @@ func aad(id, partner, attr string) []byte {
 // and what it leaves open until they are re-sealed).
 func legacyAAD(id, attr string) []byte { return []byte("haven/referral/" + id + "/" + attr) }
 
-func (s *Store) seal(id, partner, attr string, v any) ([]byte, error) {
+// seal seals a field under the referral's own key k, or by the data keyset
+// when the referral has none (a store without a key table).
+func (s *Store) seal(k cipher.AEAD, id, partner, attr string, v any) ([]byte, error) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
 	}
+	if k != nil {
+		return k.Seal(nil, nil, b, aad(id, partner, attr)), nil
+	}
 	return s.sealer.Seal(b, aad(id, partner, attr))
 }
 
-func (s *Store) open(id, partner, attr string, ct []byte, v any) error {
+// open opens a field sealed by seal. A referral with a key of its own
+// opens under that key and the partner-bound data only; one without (sealed
+// before per-referral keys) by the data keyset, falling back to the
+// associated data of before the partner was bound.
+func (s *Store) open(k cipher.AEAD, id, partner, attr string, ct []byte, v any) error {
+	if k != nil {
+		b, err := k.Open(nil, nil, ct, aad(id, partner, attr))
+		if err != nil {
+			return fmt.Errorf("open %s: %w", attr, err)
+		}
+		return json.Unmarshal(b, v)
+	}
+	if s.refuseLegacy {
+		return fmt.Errorf("open %s: referral %s has no data key of its own, and referrals sealed before per-referral keys are refused", attr, id)
+	}
 	b, err := s.sealer.Open(ct, aad(id, partner, attr))
 	if err != nil {
 		// An AEAD opens under the associated data it was sealed with and no
@@ -111,7 +131,8 @@ func (s *Store) open(id, partner, attr string, ct []byte, v any) error {
 	return json.Unmarshal(b, v)
 }
 
-func (s *Store) toItem(r referral.Referral) (referralItem, error) {
+// toItem is r as stored, its fields sealed under k (see seal).
+func (s *Store) toItem(r referral.Referral, k cipher.AEAD) (referralItem, error) {
 	it := referralItem{
 		PK: refPK(r.ID), SK: skMain,
 		GSI1PK: partnerGSI(r.Partner), GSI1SK: createdSK(r.CreatedAt, r.ID),
@@ -124,16 +145,16 @@ func (s *Store) toItem(r referral.Referral) (referralItem, error) {
 		Version: r.Version, Fingerprint: r.Fingerprint,
 	}
 	var err error
-	if it.SealedPeople, err = s.seal(r.ID, r.Partner, "people", people{r.Principal, r.FamilyMembers}); err != nil {
+	if it.SealedPeople, err = s.seal(k, r.ID, r.Partner, "people", people{r.Principal, r.FamilyMembers}); err != nil {
 		return it, err
 	}
-	if it.SealedAsylum, err = s.seal(r.ID, r.Partner, "asylum", r.CountryOfAsylum); err != nil {
+	if it.SealedAsylum, err = s.seal(k, r.ID, r.Partner, "asylum", r.CountryOfAsylum); err != nil {
 		return it, err
 	}
-	if it.SealedProfile, err = s.seal(r.ID, r.Partner, "profile", r.DefenderProfile); err != nil {
+	if it.SealedProfile, err = s.seal(k, r.ID, r.Partner, "profile", r.DefenderProfile); err != nil {
 		return it, err
 	}
-	if it.SealedContact, err = s.seal(r.ID, r.Partner, "contact", r.Contact); err != nil {
+	if it.SealedContact, err = s.seal(k, r.ID, r.Partner, "contact", r.Contact); err != nil {
 		return it, err
 	}
 	return it, nil
@@ -151,7 +172,9 @@ const (
 	Bare
 )
 
-func (s *Store) fromItem(it referralItem, d Detail) (referral.Referral, error) {
+// fromItem is the referral an item holds, opened as far as d says with
+// the referral's key k (nil: it has none, see open).
+func (s *Store) fromItem(it referralItem, d Detail, k cipher.AEAD) (referral.Referral, error) {
 	r := referral.Referral{
 		ID: it.ID, Partner: it.Partner, Status: referral.Status(it.Status), Persons: it.Persons,
 		Period: it.Period, Reasons: it.Reasons, WaitlistReason: it.WaitlistReason, ArrivedOn: it.ArrivedOn, Version: it.Version, Fingerprint: it.Fingerprint,
@@ -176,21 +199,21 @@ func (s *Store) fromItem(it referralItem, d Detail) (referral.Referral, error) {
 		return r, nil
 	}
 	var p people
-	if err := s.open(it.ID, it.Partner, "people", it.SealedPeople, &p); err != nil {
+	if err := s.open(k, it.ID, it.Partner, "people", it.SealedPeople, &p); err != nil {
 		return r, err
 	}
 	r.Principal, r.FamilyMembers = p.Principal, p.FamilyMembers
-	if err := s.open(it.ID, it.Partner, "asylum", it.SealedAsylum, &r.CountryOfAsylum); err != nil {
+	if err := s.open(k, it.ID, it.Partner, "asylum", it.SealedAsylum, &r.CountryOfAsylum); err != nil {
 		return r, err
 	}
-	if err := s.open(it.ID, it.Partner, "profile", it.SealedProfile, &r.DefenderProfile); err != nil {
+	if err := s.open(k, it.ID, it.Partner, "profile", it.SealedProfile, &r.DefenderProfile); err != nil {
 		return r, err
 	}
 	if d == Listing {
 		r.DefenderProfile.Summary = ""
 		return r, nil
 	}
-	if err := s.open(it.ID, it.Partner, "contact", it.SealedContact, &r.Contact); err != nil {
+	if err := s.open(k, it.ID, it.Partner, "contact", it.SealedContact, &r.Contact); err != nil {
 		return r, err
 	}
 	return r, nil
@@ -283,7 +306,11 @@ func (s *Store) Create(ctx context.Context, r referral.Referral, e referral.Even
 // referral whose partner_reference claim is taken over; claim is the claim
 // that made it a duplicate-referral.
 func (s *Store) create(ctx context.Context, r referral.Referral, e referral.Event, idem Idem, now time.Time, previous string) (replay *Replay, claim prefItem, err error) {
-	it, err := s.toItem(r)
+	k, keyPut, err := s.newKey(r.ID)
+	if err != nil {
+		return nil, prefItem{}, problem.Wrap(problem.Internal, err)
+	}
+	it, err := s.toItem(r, k)
 	if err != nil {
 		return nil, prefItem{}, problem.Wrap(problem.Internal, err)
 	}
@@ -314,7 +341,10 @@ func (s *Store) create(ctx context.Context, r referral.Referral, e referral.Even
 		}
 		items = append(items, ddb.TransactWriteItem{Put: &ddb.Put{TableName: aws.String(s.table), Item: fp}})
 	}
-	replay, reasons, err := s.transactFor(ctx, r.ID, idem, now, items)
+	if keyPut != nil {
+		items = append(items, *keyPut)
+	}
+	replay, reasons, err := s.transactFor(ctx, r.ID, k, idem, now, items)
 	if problem.KindOf(err) == problem.IdempotencyKeyReused {
 		// An invalid body is 400 whatever its key, as it is for every rule
 		// checked before the store; the stream is the one only the table
@@ -375,33 +405,73 @@ func (s *Store) referenceClaim(ctx context.Context, partner, ref string) (prefIt
 // Get reads one referral. A missing referral is NotFound; so is another
 // partner's, when partner is set, so partners cannot probe for ids.
 func (s *Store) Get(ctx context.Context, id, partner string, d Detail) (referral.Referral, error) {
+	r, _, err := s.get(ctx, id, partner, d)
+	return r, err
+}
+
+// get is Get, with the referral's data key when d opens anything and the
+// referral has one (a change that re-seals a field seals under it).
+func (s *Store) get(ctx context.Context, id, partner string, d Detail) (referral.Referral, cipher.AEAD, error) {
 	if !validID(id) {
-		return referral.Referral{}, problem.New(problem.NotFound)
+		return referral.Referral{}, nil, problem.New(problem.NotFound)
 	}
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(s.table), Key: key(refPK(id), skMain), ConsistentRead: aws.Bool(true),
-	})
+	item, keyRaw, err := s.getWithKey(ctx, id, d != Bare)
 	if err != nil {
-		return referral.Referral{}, classify(err)
+		return referral.Referral{}, nil, err
 	}
-	if out.Item == nil {
-		return referral.Referral{}, problem.New(problem.NotFound)
+	if item == nil {
+		return referral.Referral{}, nil, problem.New(problem.NotFound)
 	}
 	var it referralItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return referral.Referral{}, problem.Wrap(problem.Internal, err)
+	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+		return referral.Referral{}, nil, problem.Wrap(problem.Internal, err)
 	}
 	if partner != "" && it.Partner != partner {
-		return referral.Referral{}, problem.New(problem.NotFound)
+		return referral.Referral{}, nil, problem.New(problem.NotFound)
 	}
 	if it.DisposedAt != "" && d != Bare {
-		return referral.Referral{}, s.disposedError(it)
+		return referral.Referral{}, nil, s.disposedError(it)
 	}
-	r, err := s.fromItem(it, d)
+	var k cipher.AEAD
+	if d != Bare {
+		if k, err = s.openKey(id, keyRaw); err != nil {
+			return referral.Referral{}, nil, problem.Wrap(problem.Internal, err)
+		}
+	}
+	r, err := s.fromItem(it, d, k)
 	if err != nil {
-		return referral.Referral{}, problem.Wrap(problem.Internal, err)
+		return referral.Referral{}, nil, problem.Wrap(problem.Internal, err)
 	}
-	return r, nil
+	return r, k, nil
+}
+
+// getWithKey reads a referral's item and, when withKey and the store has a
+// key table, its data key's item, in one consistent TransactGetItems: the
+// key costs no round trip of its own. A missing item is nil.
+func (s *Store) getWithKey(ctx context.Context, id string, withKey bool) (item, keyRaw map[string]ddb.AttributeValue, err error) {
+	if !withKey || s.keys == "" {
+		out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+			TableName: aws.String(s.table), Key: key(refPK(id), skMain), ConsistentRead: aws.Bool(true),
+		})
+		if err != nil {
+			return nil, nil, classify(err)
+		}
+		return out.Item, nil, nil
+	}
+	out, err := s.db.TransactGetItems(ctx, &dynamodb.TransactGetItemsInput{TransactItems: []ddb.TransactGetItem{
+		{Get: &ddb.Get{TableName: aws.String(s.table), Key: key(refPK(id), skMain)}},
+		{Get: &ddb.Get{TableName: aws.String(s.keys), Key: keyTableKey(id)}},
+	}})
+	if err != nil {
+		if onlyConflicts(cancelReasons(err)) {
+			return nil, nil, &problem.Error{Kind: problem.Unavailable, RetryAfter: 1, Cause: err}
+		}
+		return nil, nil, classify(err)
+	}
+	if len(out.Responses) != 2 {
+		return nil, nil, problem.Wrap(problem.Internal, fmt.Errorf("TransactGetItems answered %d items, want 2", len(out.Responses)))
+	}
+	return out.Responses[0].Item, out.Responses[1].Item, nil
 }
 
 // validID keeps malformed path parameters away from key construction.
@@ -459,7 +529,7 @@ func (s *Store) HistoryOf(ctx context.Context, id, partner string, withReads boo
 				if partner != "" && it.Partner != partner {
 					return referral.Referral{}, nil, problem.New(problem.NotFound)
 				}
-				if ref, err = s.fromItem(it, Bare); err != nil {
+				if ref, err = s.fromItem(it, Bare, nil); err != nil {
 					return referral.Referral{}, nil, problem.Wrap(problem.Internal, err)
 				}
 				found = true
@@ -698,7 +768,10 @@ func (s *Store) List(ctx context.Context, f Filter, limit int, from map[string]s
 			return Page{}, problem.Invalid(problem.FieldError{Field: "cursor", Code: problem.CodeMalformed})
 		}
 	}
-	var page Page
+	var (
+		page  Page
+		items []referralItem
+	)
 	skAttr := strings.Replace(pkAttr, "pk", "sk", 1)
 	for i := 0; i < maxPagesPerList; i++ {
 		out, err := s.db.Query(ctx, &dynamodb.QueryInput{
@@ -725,18 +798,15 @@ func (s *Store) List(ctx context.Context, f Filter, limit int, from map[string]s
 				// A tombstone has nothing to list; reports count it (reporting.go).
 				continue
 			}
-			r, err := s.fromItem(it, Listing)
-			if err != nil {
-				return Page{}, problem.Wrap(problem.Internal, err)
-			}
-			page.Items = append(page.Items, r)
-			if len(page.Items) == limit {
-				page.Next = map[string]string{"pk": it.PK, "sk": it.SK, pkAttr: pkVal, skAttr: createdSK(r.CreatedAt, r.ID)}
-				return page, nil
+			items = append(items, it)
+			if len(items) == limit {
+				// Both indexes sort by the creation key (createdSK).
+				page.Next = map[string]string{"pk": it.PK, "sk": it.SK, pkAttr: pkVal, skAttr: it.GSI2SK}
+				return s.opened(ctx, page, items)
 			}
 		}
 		if len(out.LastEvaluatedKey) == 0 {
-			return page, nil
+			return s.opened(ctx, page, items)
 		}
 		start = out.LastEvaluatedKey
 	}
@@ -745,6 +815,27 @@ func (s *Store) List(ctx context.Context, f Filter, limit int, from map[string]s
 		if sv, ok := v.(*ddb.AttributeValueMemberS); ok {
 			page.Next[k] = sv.Value
 		}
+	}
+	return s.opened(ctx, page, items)
+}
+
+// opened fills page with items opened for a listing, their keys read in
+// one batch.
+func (s *Store) opened(ctx context.Context, page Page, items []referralItem) (Page, error) {
+	ids := make([]string, len(items))
+	for i, it := range items {
+		ids[i] = it.ID
+	}
+	keys, err := s.keysOf(ctx, ids)
+	if err != nil {
+		return Page{}, err
+	}
+	for _, it := range items {
+		r, err := s.fromItem(it, Listing, keys[it.ID])
+		if err != nil {
+			return Page{}, problem.Wrap(problem.Internal, err)
+		}
+		page.Items = append(page.Items, r)
 	}
 	return page, nil
 }

@@ -135,7 +135,7 @@ func (s *Store) referralsBare(ctx context.Context, index, pkAttr, pkVal string, 
 			if keep != nil && !keep(it) {
 				return nil
 			}
-			r, err := s.fromItem(it, Bare)
+			r, err := s.fromItem(it, Bare, nil)
 			if err != nil {
 				return problem.Wrap(problem.Internal, err)
 			}

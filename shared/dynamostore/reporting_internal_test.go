@@ -19,7 +19,7 @@ func (s *Store) PutReferralsRaw(ctx context.Context, rs []referral.Referral) err
 		n := min(25, len(rs))
 		var reqs []ddb.WriteRequest
 		for _, r := range rs[:n] {
-			it, err := s.toItem(r)
+			it, err := s.toItem(r, nil) // sealed by the data keyset, as before per-referral keys
 			if err != nil {
 				return err
 			}

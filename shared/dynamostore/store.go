@@ -2,6 +2,7 @@ package dynamostore
 
 import (
 	"context"
+	"crypto/cipher"
 	"errors"
 	"fmt"
 	"net"
@@ -17,17 +18,24 @@ import (
 	"github.com/haven-hrd/haven/shared/problem"
 )
 
-// Sealer encrypts personal data bound to its place (associated data).
+// Sealer encrypts personal data bound to its place (associated data), and
+// makes and unwraps the data keys of single referrals (keys.go).
 type Sealer interface {
 	Seal(plaintext, associatedData []byte) ([]byte, error)
 	Open(ciphertext, associatedData []byte) ([]byte, error)
+	NewRecordKey(associatedData []byte) (key cipher.AEAD, wrapped []byte, err error)
+	OpenRecordKey(wrapped, associatedData []byte) (cipher.AEAD, error)
 }
 
 // Store is Haven's DynamoDB adapter. It is safe for concurrent use.
 type Store struct {
-	db     *dynamodb.Client
-	table  string
-	sealer Sealer
+	db    *dynamodb.Client
+	table string
+	keys  string // the key table (WithKeyTable), "" for none
+	// refuseLegacy refuses to open a referral without a key of its own
+	// (RefusingLegacy).
+	refuseLegacy bool
+	sealer       Sealer
 }
 
 // New returns a Store over table. The client is built by the caller (main or
@@ -143,7 +151,27 @@ type idemItem struct {
 	// SealedBody is the response body, sealed: a replayed referral view holds
 	// names and contacts like the referral itself.
 	SealedBody []byte `dynamodbav:"sealed_body,omitempty"`
+	// ReferralID names the referral whose data key sealed the body, when
+	// one did: shredding that key makes the stored response unreadable with
+	// the rest of the referral.
+	ReferralID string `dynamodbav:"referral_id,omitempty"`
 	ExpiresAt  int64  `dynamodbav:"expires_at"`
+}
+
+// owner is the referral a change is about, and its data key: the
+// idempotency record's stored response (the referral's view) is sealed
+// under that key. nil when the change is about no referral, or the
+// referral has no key of its own.
+type owner struct {
+	id string
+	k  cipher.AEAD
+}
+
+func ownerOf(id string, k cipher.AEAD) *owner {
+	if k == nil {
+		return nil
+	}
+	return &owner{id, k}
 }
 
 func idemAAD(scope, k string) []byte { return []byte("haven/idempotency/" + scope + "/" + k) }
@@ -153,12 +181,17 @@ func idemPK(scope, k string) string { return "IDEM#" + scope + "#" + k }
 // idemPut is the transaction item that records a request's response; its
 // condition lets a new record replace one that expired but was not yet
 // deleted by TTL.
-func (s *Store) idemPut(r idempotency.Record, now time.Time) (ddb.TransactWriteItem, error) {
+func (s *Store) idemPut(r idempotency.Record, o *owner, now time.Time) (ddb.TransactWriteItem, error) {
 	it := idemItem{PK: idemPK(r.Scope, r.Key), SK: skMain, Hash: r.Hash, Done: r.Done, Response: r.Response, ExpiresAt: r.ExpiresAt.Unix()}
 	if len(r.Response.Body) > 0 {
-		sealed, err := s.sealer.Seal(r.Response.Body, idemAAD(r.Scope, r.Key))
-		if err != nil {
-			return ddb.TransactWriteItem{}, err
+		var sealed []byte
+		if o != nil {
+			sealed, it.ReferralID = o.k.Seal(nil, nil, r.Response.Body, idemAAD(r.Scope, r.Key)), o.id
+		} else {
+			var err error
+			if sealed, err = s.sealer.Seal(r.Response.Body, idemAAD(r.Scope, r.Key)); err != nil {
+				return ddb.TransactWriteItem{}, err
+			}
 		}
 		it.SealedBody, it.Response.Body = sealed, nil
 	}
@@ -190,9 +223,9 @@ func (s *Store) loadIdem(ctx context.Context, scope, k string, now time.Time) (i
 		return idempotency.Record{}, false, problem.Wrap(problem.Internal, err)
 	}
 	if len(it.SealedBody) > 0 {
-		body, err := s.sealer.Open(it.SealedBody, idemAAD(scope, k))
+		body, err := s.openIdemBody(ctx, it, idemAAD(scope, k))
 		if err != nil {
-			return idempotency.Record{}, false, problem.Wrap(problem.Internal, err)
+			return idempotency.Record{}, false, err
 		}
 		it.Response.Body = body
 	}
@@ -201,6 +234,34 @@ func (s *Store) loadIdem(ctx context.Context, scope, k string, now time.Time) (i
 		return idempotency.Record{}, false, nil
 	}
 	return r, true, nil
+}
+
+// openIdemBody opens a stored response: under its referral's data key
+// (one read of the key table; a replay is rare), or by the data keyset.
+func (s *Store) openIdemBody(ctx context.Context, it idemItem, ad []byte) ([]byte, error) {
+	if it.ReferralID == "" {
+		body, err := s.sealer.Open(it.SealedBody, ad)
+		if err != nil {
+			return nil, problem.Wrap(problem.Internal, err)
+		}
+		return body, nil
+	}
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.keys), Key: keyTableKey(it.ReferralID), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return nil, classify(err)
+	}
+	k, err := s.openKey(it.ReferralID, out.Item)
+	if err == nil && k == nil {
+		err = fmt.Errorf("the data key of referral %s is gone (shredded)", it.ReferralID)
+	}
+	if err != nil {
+		return nil, problem.Wrap(problem.Internal, err)
+	}
+	body, err := k.Open(nil, nil, it.SealedBody, ad)
+	if err != nil {
+		return nil, problem.Wrap(problem.Internal, err)
+	}
+	return body, nil
 }
 
 // Replay answers a request whose key is already recorded: the stored
@@ -223,8 +284,14 @@ type Idem = *idempotency.Record
 // the request's hash and returned as replay; the caller must then answer with
 // it and do nothing else.
 func (s *Store) transact(ctx context.Context, idem Idem, now time.Time, items []ddb.TransactWriteItem) (replay *idempotency.Response, reasons []string, err error) {
+	return s.transactOwned(ctx, idem, nil, now, items)
+}
+
+// transactOwned is transact for a change about a referral (o): its
+// idempotency record's response is sealed under the referral's key.
+func (s *Store) transactOwned(ctx context.Context, idem Idem, o *owner, now time.Time, items []ddb.TransactWriteItem) (replay *idempotency.Response, reasons []string, err error) {
 	if idem != nil {
-		put, err := s.idemPut(*idem, now)
+		put, err := s.idemPut(*idem, o, now)
 		if err != nil {
 			return nil, nil, problem.Wrap(problem.Internal, err)
 		}
@@ -267,8 +334,9 @@ func respLinkSK(scope, k string) string { return "RESP#" + idemPK(scope, k) }
 
 // transactFor is transact for a change of referral id: the idempotency
 // record, when there is one, is linked from the referral's partition in
-// the same transaction, and expires with it.
-func (s *Store) transactFor(ctx context.Context, id string, idem Idem, now time.Time, items []ddb.TransactWriteItem) (*idempotency.Response, []string, error) {
+// the same transaction, and expires with it; its response is sealed under
+// the referral's key k when the change has it (nil: the data keyset).
+func (s *Store) transactFor(ctx context.Context, id string, k cipher.AEAD, idem Idem, now time.Time, items []ddb.TransactWriteItem) (*idempotency.Response, []string, error) {
 	if idem != nil {
 		items = append(items, ddb.TransactWriteItem{Put: &ddb.Put{
 			TableName: aws.String(s.table),
@@ -277,5 +345,5 @@ func (s *Store) transactFor(ctx context.Context, id string, idem Idem, now time.
 			},
 		}})
 	}
-	return s.transact(ctx, idem, now, items)
+	return s.transactOwned(ctx, idem, ownerOf(id, k), now, items)
 }

@@ -2,6 +2,7 @@ package lambdamain
 
 import (
 	"context"
+	"crypto/cipher"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -24,7 +25,11 @@ import (
 // Env is the configuration a function reads; each name is set in
 // template.yaml's Globals.
 type Env struct {
-	Table            string
+	Table    string
+	KeyTable string
+	// LegacySealed is "refuse" once every referral has a data key of its
+	// own (LEGACY_SEALED_REFERRALS; dynamostore.RefusingLegacy).
+	LegacySealed     string
 	ReportsBucket    string
 	ExportsBucket    string
 	KMSKeyARN        string
@@ -54,7 +59,7 @@ type Env struct {
 // FromEnviron reads Env from the process environment.
 func FromEnviron() Env {
 	return Env{
-		Table: os.Getenv("TABLE_NAME"), ReportsBucket: os.Getenv("REPORTS_BUCKET"),
+		Table: os.Getenv("TABLE_NAME"), KeyTable: os.Getenv("KEY_TABLE_NAME"), LegacySealed: os.Getenv("LEGACY_SEALED_REFERRALS"), ReportsBucket: os.Getenv("REPORTS_BUCKET"),
 		ExportsBucket: os.Getenv("EXPORTS_BUCKET"), KMSKeyARN: os.Getenv("KMS_KEY_ARN"),
 		KeysetFile: os.Getenv("KEYSET_FILE"), SealingKeysets: os.Getenv("SEALING_KEYSETS"),
 		CursorKey: os.Getenv("CURSOR_KEY"),
@@ -132,8 +137,12 @@ func Deps(ctx context.Context, env Env, log *slog.Logger, conn awsconn.Options, 
 	if err != nil {
 		return nil, fmt.Errorf("open sealer: %w", err)
 	}
+	store := dynamostore.New(clients.DynamoDB, env.Table, sealer).WithKeyTable(env.KeyTable)
+	if env.LegacySealed == "refuse" {
+		store = store.RefusingLegacy()
+	}
 	d := &api.Deps{
-		Store:         dynamostore.New(clients.DynamoDB, env.Table, sealer),
+		Store:         store,
 		Finger:        sealer,
 		Cursors:       cursors(env.CursorKey, sealer.CursorKeys),
 		CallerHash:    callerHash(env.CursorKey, sealer),
@@ -185,8 +194,14 @@ func (s refusingSealer) Seal(_, _ []byte) ([]byte, error)   { return nil, s.refu
 func (s refusingSealer) Open(_, _ []byte) ([]byte, error)   { return nil, s.refuse("open") }
 func (s refusingSealer) Fingerprint(string) (string, error) { return "", s.refuse("fingerprint") }
 func (s refusingSealer) SessionKeys() ([][]byte, error)     { return nil, s.refuse("session keys") }
-func (s refusingSealer) CursorKeys() ([][]byte, error)      { return nil, s.refuse("cursor keys") }
-func (s refusingSealer) CallerKey() ([]byte, error)         { return nil, s.refuse("caller key") }
+func (s refusingSealer) NewRecordKey([]byte) (cipher.AEAD, []byte, error) {
+	return nil, nil, s.refuse("new record key")
+}
+func (s refusingSealer) OpenRecordKey(_, _ []byte) (cipher.AEAD, error) {
+	return nil, s.refuse("open record key")
+}
+func (s refusingSealer) CursorKeys() ([][]byte, error) { return nil, s.refuse("cursor keys") }
+func (s refusingSealer) CallerKey() ([]byte, error)    { return nil, s.refuse("caller key") }
 
 // cursors returns the list-cursor signer. Locally the key is a file in the
 // data directory; in AWS the keys are the cursor keyset's (the current one

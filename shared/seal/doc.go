@@ -22,10 +22,48 @@
 // the old fields themselves: until a referral of before the change is
 // re-sealed (the migration of shared/dynamostore re-seals every referral
 // under its own key, see below), relabelling it is not detected, as before
-// the change; and an old ciphertext put back into an item (from a backup)
-// opens under the fallback. The fallback was chosen over refusing old
-// referrals, which would lock officers out of every referral made before the
-// change until a migration that needs the break-glass role has run.
+// the change; and an old ciphertext put back into an item (from a backup),
+// its referral's key deleted, opens under the fallback. The fallback was
+// chosen over refusing old referrals, which would lock officers out of every
+// referral made before the change until a migration that needs the
+// break-glass role has run; once it has, LegacySealedReferrals=refuse turns
+// the fallback off, and a referral without a key of its own opens for no
+// one.
+//
+// # Crypto-shredding: a data key per referral
+//
+// Each referral's fields (and the response its idempotency record keeps for
+// replay) are sealed under a data key of its own (NewRecordKey), and that key
+// is stored wrapped by the data keyset in a table of its own (KeyTable), not
+// in the referral table: a backup, PITR restore, export or copy of the
+// referral table holds no key that opens it. Disposing of a referral deletes
+// its key (dynamostore's ShredReferralKey, in the disposition's transaction);
+// every copy of its sealed fields, wherever it is, then stays sealed under a
+// key that no longer exists. Reads unwrap the key once per request, with the
+// referral in one TransactGetItems (a list page: one BatchGetItem for its
+// keys); unwrapping is local AES-GCM under the data keyset, no KMS call.
+//
+// Threat model of the disposal. A disposed referral can still be opened,
+// from any copy, by whoever holds both the data keyset (the sealing
+// functions' roles, the break-glass role) and a copy of its key, for as long
+// as a copy of the key exists: the key table's point-in-time recovery window
+// (KeyTableRecoveryDays, 35 days by default, 0 for none) and any backup of
+// the key table (keep it out of AWS Backup plans, or their retention becomes
+// the window). After that window the referral is unreadable even to the
+// holder of every other key and backup. Locally the keys live in keys.json
+// in the data directory (the runner's snapshot keeps them apart from
+// dynamodb.json; the journal holds recent writes of both until it is folded).
+// Not covered: the fingerprint (a keyed hash under the fingerprint key) and
+// the plaintext bare fields (status, stream, partner, dates) are not under the
+// referral's key, so disposition must delete them from the table; copies keep
+// them. Referrals sealed before per-referral keys have no key to shred: their
+// fields are sealed by the data keyset, and a copy of them stays readable as
+// long as that keyset exists, until go run ./infra/referralkeys re-seals them
+// under keys of their own (resumable: it skips referrals that have a key; run
+// it as the break-glass role). It binds the partner the referral has when it
+// runs, so a referral relabelled before the migration stays with the partner
+// it was relabelled to. Idempotency responses stored before the change stay
+// sealed by the data keyset until they expire (a day).
 //
 // Why a keyed hash for duplicates: matching names in clear would mean storing
 // them in clear. Fingerprint is an HMAC-SHA256 of the identity.Normalise
