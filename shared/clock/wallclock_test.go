@@ -33,6 +33,7 @@ var elapsedOnly = map[string]string{
 	"shared/webform/browser_test.go TestBrowser":                           "logs how long the browser tests took",
 	"shared/dynamostore/concurrency_test.go TestConcurrencyNeverOverbooks": "logs how long the torture test took",
 	"infra/bench/restart_test.go BenchmarkRunnerRestart":                   "benchmark: times restarts, writes and shutdowns of the runner",
+	"infra/bench/reads_test.go referralReads":                              "benchmark: times cold and warm reads of a referral and a list page",
 	"infra/conformance/conformance_test.go TestConformance":                "logs how long the conformance run took",
 	"infra/embedded/tables.go limitedDynamoDB.tableCall":                   "the emulated DynamoDB's CreationDateTime of a table, as AWS stamps it",
 	"infra/embedded/tables_test.go TestDescribeTable":                      "bounds how long the SDK's table waiter may take",
