@@ -27,6 +27,7 @@ var elapsedOnly = map[string]string{
 	"infra/bench/testdata/coldprobe/main.go calls.middleware":              "cold-start probe: times each SDK call",
 	"infra/bench/testdata/coldprobe/main.go tracingClient.Do":              "cold-start probe: times connection set-up",
 	"infra/bench/coldstart_test.go BenchmarkColdStart":                     "benchmark: times cold starts",
+	"infra/bench/reads_test.go referralReads":                              "benchmark: times reads of a referral and of a list page",
 	"infra/bench/allocation_test.go allocSetup.run":                        "benchmark: times the allocation rounds",
 	"shared/export/bench_test.go TestExportBenchmarkChild":                 "benchmark: times the export",
 	"infra/rie/rie_test.go TestFunctionsUnderRIE":                          "logs how long building the functions took",
