@@ -132,7 +132,7 @@ func TestDisposition(t *testing.T) {
 	period, report, before := h.periodView(), h.reportSummaries(), h.rawTable()
 	// A copy of the referral table from before the run, as a backup or a
 	// point-in-time restore would hold it, read with the current keys.
-	backup := dynamostore.New(h.env.DB, h.env.CopyTable(t, "HavenTable-before-disposition"), h.env.Sealer).WithKeyTable(h.env.KeyTable)
+	backup := dynamostore.New(h.env.DB, h.env.CopyTable(t, h.env.Table+"-before-disposition"), h.env.Sealer).WithKeyTable(h.env.KeyTable)
 	if _, err := backup.Get(ctx, gone, "", dynamostore.Whole); err != nil {
 		t.Fatalf("the copy, before the run: %v", err)
 	}

@@ -33,7 +33,7 @@ func TestStoreShreddedReferralUnreadableInCopies(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	backup := dynamostore.New(e.DB, e.CopyTable(t, "HavenTable-backup"), e.Sealer).WithKeyTable(e.KeyTable)
+	backup := dynamostore.New(e.DB, e.CopyTable(t, e.Table+"-backup"), e.Sealer).WithKeyTable(e.KeyTable)
 	if _, err := backup.Get(ctx, gone.ID, "", dynamostore.Whole); err != nil {
 		t.Fatalf("the copy, before shredding: %v", err)
 	}
@@ -131,7 +131,7 @@ func TestStoreMigrateReferralKeys(t *testing.T) {
 			t.Errorf("%s after migration (-want +got):\n%s", r.ID, diff)
 		}
 	}
-	backup := dynamostore.New(e.DB, e.CopyTable(t, "HavenTable-migrated"), e.Sealer).WithKeyTable(e.KeyTable)
+	backup := dynamostore.New(e.DB, e.CopyTable(t, e.Table+"-migrated"), e.Sealer).WithKeyTable(e.KeyTable)
 	shred, _ := e.Store.ShredReferralKey(old[0].ID)
 	if _, err := e.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []ddb.TransactWriteItem{shred}}); err != nil {
 		t.Fatal(err)
@@ -197,7 +197,7 @@ func TestStoreRefusingLegacy(t *testing.T) {
 	if err := e.Store.PutReferralsRaw(ctx, []referral.Referral{old}); err != nil {
 		t.Fatal(err)
 	}
-	before := e.CopyTable(t, "HavenTable-premigration")
+	before := e.CopyTable(t, e.Table+"-premigration")
 	if _, err := e.Store.MigrateReferralKeys(ctx, nil, 10); err != nil {
 		t.Fatal(err)
 	}
