@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
@@ -251,6 +252,29 @@ func TestDispositionOfAMuchReadReferral(t *testing.T) {
 	for k := range h.rawTable() {
 		if strings.HasPrefix(k, "REF#"+id+" READ#") {
 			t.Fatalf("a read is left: %s", k)
+		}
+	}
+}
+
+// A schedule set by hand on a stream's item (AWS) and out of range keeps
+// that stream's referrals: disposition does not guess what was meant.
+func TestDispositionSkipsABadSchedule(t *testing.T) {
+	h := newHarness(t, testenv.Options{})
+	id := h.newReferral("DISP-BAD", 0, "normal")
+	h.mustStep("withdraw-referral", id, fld, `{"reason": "defender-declined"}`)
+	for _, days := range []string{"-1", "0"} {
+		if _, err := h.env.DB.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{
+			TableName:                 aws.String(h.env.Table),
+			Key:                       map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: "STREAM#hrd"}, "sk": &ddbtypes.AttributeValueMemberS{Value: "A"}},
+			UpdateExpression:          aws.String("SET retention_ended_days = :d"),
+			ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":d": &ddbtypes.AttributeValueMemberN{Value: days}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var res api.DispositionResult
+		h.scheduled("disposition", &res)
+		if want := days == "0"; (res.Disposed == 1) != want {
+			t.Errorf("retention_ended_days %s: %+v, disposed %v", days, res, want)
 		}
 	}
 }
