@@ -92,6 +92,8 @@ func TestRoleMatrix(t *testing.T) {
 		{"POST", "/referrals/{id}/withdrawal", `{"reason":"resettled-elsewhere"}`, map[string]bool{"own": true, "other": true, "officer": true}, true},
 		{"PUT", "/referrals/{id}/family", `{"family_members":[]}`, map[string]bool{"own": true, "other": true, "officer": true}, true},
 		{"POST", "/referrals/{id}/urgency", `{"urgency":"urgent","reason":"officer-assessment"}`, map[string]bool{"officer": true}, false},
+		{"POST", "/referrals/{id}/hold", `{"hold":true,"reason":"investigation"}`, map[string]bool{"officer": true, "admin": true}, false},
+		{"GET", "/referrals/{id}/personal-data", "", map[string]bool{"officer": true}, false},
 		{"GET", "/streams/hrd/periods/" + year, "", all, false},
 		{"PUT", "/streams/hrd/periods/" + year, `{"capacity":500}`, map[string]bool{"admin": true}, false},
 		{"POST", "/streams/hrd/periods/" + closing + "/closure", `{}`, map[string]bool{"admin": true}, false},

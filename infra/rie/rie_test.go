@@ -203,8 +203,8 @@ func TestFunctionsUnderRIE(t *testing.T) {
 	if pd := http("personal-data", event("personal-data"), 200); !strings.Contains(pd.Body, `"access-request"`) {
 		t.Errorf("personal-data: %s", pd.Body)
 	}
-	// An officer holds its disposition.
-	if hold := http("hold-referral", event("hold-referral"), 200); !strings.Contains(hold.Body, `"holds":["legal-proceedings"]`) {
+	// An officer holds its disposition too (the access request stays).
+	if hold := http("hold-referral", event("hold-referral"), 200); !strings.Contains(hold.Body, `"holds":["legal-proceedings","access-request"]`) {
 		t.Errorf("hold-referral: %s", hold.Body)
 	}
 

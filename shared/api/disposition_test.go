@@ -283,3 +283,26 @@ func TestDispositionOfAMuchReadReferral(t *testing.T) {
 		}
 	}
 }
+
+// A schedule set by hand on a stream's item (AWS) and out of range keeps
+// that stream's referrals: disposition does not guess what was meant.
+func TestDispositionSkipsABadSchedule(t *testing.T) {
+	h := newHarness(t, testenv.Options{})
+	id := h.newReferral("DISP-BAD", 0, "normal")
+	h.mustStep("withdraw-referral", id, fld, `{"reason": "defender-declined"}`)
+	for _, days := range []string{"-1", "0"} {
+		if _, err := h.env.DB.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{
+			TableName:                 aws.String(h.env.Table),
+			Key:                       map[string]ddb.AttributeValue{"pk": &ddb.AttributeValueMemberS{Value: "STREAM#hrd"}, "sk": &ddb.AttributeValueMemberS{Value: "A"}},
+			UpdateExpression:          aws.String("SET retention_ended_days = :d"),
+			ExpressionAttributeValues: map[string]ddb.AttributeValue{":d": &ddb.AttributeValueMemberN{Value: days}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var res api.DispositionResult
+		h.scheduled("disposition", &res)
+		if want := days == "0"; (res.Disposed == 1) != want {
+			t.Errorf("retention_ended_days %s: %+v, disposed %v", days, res, want)
+		}
+	}
+}

@@ -172,7 +172,7 @@ type historyItem struct {
 	// PreviousReferral names, on a creation, the ended referral whose
 	// partner_reference this one took over.
 	PreviousReferral string `json:"previous_referral,omitempty"`
-	// Reason is an urgency change's reason code.
+	// Reason is an urgency change's or a hold's reason code.
 	Reason string `json:"reason,omitempty"`
 }
 

@@ -35,7 +35,7 @@ const maxTransactItems = 100
 // the version and wins), deletes its fingerprint entry, its read audit,
 // the idempotency records that stored answers about it and their links, its
 // partner-reference claim when still its own, the data key (the
-// KeyShredder's items), and writes the disposed audit event. Its history
+// key table's item), and writes the disposed audit event. Its history
 // (EV#) stays: it names no one.
 //
 // A referral read more often than one transaction can delete is cleared

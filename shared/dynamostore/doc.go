@@ -126,7 +126,7 @@
 //	referral item (REF#<id>/A)            45.8 KB      400 KB    11%
 //	idempotency item (its sealed answer)  45.8 KB      400 KB    11%
 //	any other item                        0.3 KB       400 KB    0.1%
-//	largest transaction, actions          6 (create)   100       6%
+//	largest transaction, actions          7 (create)   100       7%
 //	largest transaction, bytes            92.1 KB      4 MB      2.2%
 //	history of 500 events, data read      167.1 KB     1 MB/page 16% (it pages anyway)
 //

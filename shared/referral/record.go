@@ -75,7 +75,8 @@ type Event struct {
 	// Previous names, on a creation, the earlier referral whose
 	// partner_reference this one took over once it ended.
 	Previous string `json:"previous_referral,omitempty"`
-	// Reason is an urgency change's reason code (shared/reason's Urgency).
+	// Reason is an urgency change's or a hold's reason code (shared/reason's
+	// Urgency, Hold).
 	Reason string `json:"reason,omitempty"`
 }
 
