@@ -201,11 +201,12 @@ func TestRealTemplateTable(t *testing.T) {
 		HashKey:   "pk",
 		RangeKey:  "sk",
 		AttributeTypes: map[string]string{
-			"pk": "S", "sk": "S", "gsi1pk": "S", "gsi1sk": "S", "gsi2pk": "S", "gsi2sk": "S",
+			"pk": "S", "sk": "S", "gsi1pk": "S", "gsi1sk": "S", "gsi2pk": "S", "gsi2sk": "S", "gsi3pk": "S", "gsi3sk": "S",
 		},
 		GSIs: []GSI{
 			{Name: "gsi1", HashKey: "gsi1pk", RangeKey: "gsi1sk"},
 			{Name: "gsi2", HashKey: "gsi2pk", RangeKey: "gsi2sk"},
+			{Name: "gsi3", HashKey: "gsi3pk", RangeKey: "gsi3sk"},
 		},
 		TTLAttribute: "expires_at",
 	}}

@@ -27,7 +27,15 @@
 //	capacity change   PERIOD#<stream>#<year>     EV#<at>#<nonce>             who changed capacity, from and to
 //	waitlist entry    WAIT#<stream>#<year>       <rank>#<created>#<id>       rank: 0 emergency, 1 urgent, 2 normal; created fixed-width
 //	                                                                         (sorts as time); referral_id, partner, persons (kept equal to the
-//	                                                                         referral's in the same transaction); no personal data
+//	                                                                         referral's in the same transaction); no personal data; it is the
+//	                                                                         waitlisted referral's queue entry (partner_reference, urgency,
+//	                                                                         waitlist_reason, gsi3 as below)
+//	queue entry       QUEUE#<state>#<stream>     <rank>#<created>#<id>       a referral in a work state (submitted, eligible); allocated and
+//	                  QUEUE#<state>#<stream>#<year>                          approved per period (<year>); referral_id, partner,
+//	                                                                         partner_reference, urgency, persons, period; no personal data;
+//	                                                                         gsi3 <queue pk>#<partner> / <rank>#<created>#<id> (sparse: only
+//	                                                                         queue and waitlist entries carry gsi3pk); put and deleted in the
+//	                                                                         transaction that moves the referral (queue.go)
 //	admissions        ADMIT#<stream>#<year>      A                           persons arrived in <year> by arrival date; partner#<p>, quota#<y>
 //	                                                                         (by the period whose spaces they used); updated by the arrival
 //	idempotency       IDEM#<caller>#<key>        A                           hash, response; expires_at (TTL, also checked in conditions)
@@ -75,6 +83,17 @@
 //	                                          released AND referral_id = earlier                       1 read + 2 writes
 //	list periods (sweep, reports)             Query gsi1 PERIODS (gsi1sk <stream>#<year>)                1+ reads
 //	waitlist in order                         Query WAIT#<s>#<y> ascending                             1+ reads
+//	work queue page (officers' workspace)     Query QUEUE#<state>#<stream>[#<year>] (WAIT#<s>#<y> for the waitlist),
+//	                                          ascending: emergency first, then oldest; Limit = page size; urgency
+//	                                          filter: sk begins_with <rank>#; partner filter: the same on gsi3
+//	                                          <queue pk>#<partner>. Cursor = the last entry's keys   1 read per page
+//	                                          Trade-off: entries instead of sparse index attributes on the referral:
+//	                                          leaving a state would REMOVE them, which the embedded server ignores;
+//	                                          an entry is ~0.3 KB and holds no personal data, so a page unseals
+//	                                          nothing. One more action in each move's transaction (a delete and a
+//	                                          put when the state changes); the queues use gsi3 only, 3 of 20 GSIs.
+//	                                          A stream's queue is one partition (writes far below 1,000/s).
+//	lookup by partner reference               GetItem PREF#<partner>#<ref>                             1 read
 //
 // Lists filter in code rather than with a FilterExpression so that Limit
 // means the same on every DynamoDB implementation (the embedded server gets
@@ -95,7 +114,7 @@
 //	referral item (REF#<id>/A)            45.8 KB      400 KB    11%
 //	idempotency item (its sealed answer)  45.8 KB      400 KB    11%
 //	any other item                        0.3 KB       400 KB    0.1%
-//	largest transaction, actions          6 (create)   100       6%
+//	largest transaction, actions          7 (create)   100       7%
 //	largest transaction, bytes            92.1 KB      4 MB      2.2%
 //	history of 500 events, data read      167.1 KB     1 MB/page 16% (it pages anyway)
 //

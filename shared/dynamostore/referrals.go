@@ -280,6 +280,11 @@ func (s *Store) create(ctx context.Context, r referral.Referral, e referral.Even
 		{Put: &ddb.Put{TableName: aws.String(s.table), Item: ref, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
 		ev,
 	}
+	queue, err := s.queuePut(r)
+	if err != nil {
+		return nil, prefItem{}, problem.Wrap(problem.Internal, err)
+	}
+	items = append(items, queue)
 	if r.Fingerprint != "" {
 		fp, err := attributevalue.MarshalMap(fingerprintItem{PK: fingerprintPK(r.Fingerprint), SK: refPK(r.ID), ReferralID: r.ID, Partner: r.Partner})
 		if err != nil {
