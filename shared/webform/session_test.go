@@ -3,58 +3,7 @@ package webform
 import (
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/haven-hrd/haven/infra/testenv"
 )
-
-func TestSessionCookie(t *testing.T) {
-	k, err := newSessionKeys([]byte(strings.Repeat("k", 32)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := session{Partner: "unhcr", Subject: "s", Expires: testenv.Now().Add(time.Hour).Unix()}
-	v, err := k.seal("haven_session", in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out session
-	if err := k.open("haven_session", v, &out); err != nil || out != in {
-		t.Fatalf("open = %+v, %v", out, err)
-	}
-	if k.open("haven_oidc", v, &out) == nil {
-		t.Error("a session value opened as another cookie")
-	}
-	tampered := v[:len(v)-2] + "AA"
-	if k.open("haven_session", tampered, &out) == nil {
-		t.Error("tampered cookie accepted")
-	}
-	other, _ := newSessionKeys([]byte(strings.Repeat("x", 32)))
-	if other.open("haven_session", v, &out) == nil {
-		t.Error("cookie opened with another key")
-	}
-	tok := k.csrfToken(v)
-	if !k.checkCSRF(v, tok) || k.checkCSRF(v, tok+"x") || k.checkCSRF(tampered, tok) || k.checkCSRF("", "") {
-		t.Error("CSRF check wrong")
-	}
-	if _, err := newSessionKeys([]byte("short")); err == nil {
-		t.Error("short key accepted")
-	}
-}
-
-func TestCookieSpec(t *testing.T) {
-	for host, secure := range map[string]bool{"127.0.0.1:3000": false, "localhost:3000": false, "[::1]:3000": false,
-		"abc.execute-api.ca-central-1.amazonaws.com": true, "referrals.example.org": true} {
-		s := specFor(host)
-		if s.secure != secure {
-			t.Errorf("%s: secure %v", host, s.secure)
-		}
-		c := s.set(s.sessionCookie(), "v", 60, "Strict")
-		if !strings.Contains(c, "HttpOnly") || !strings.Contains(c, "SameSite=Strict") || strings.Contains(c, "Secure") != secure {
-			t.Errorf("%s: %s", host, c)
-		}
-	}
-}
 
 func TestCatalogFrench(t *testing.T) {
 	for k, m := range catalog {
