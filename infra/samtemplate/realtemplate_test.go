@@ -175,15 +175,16 @@ func TestRealTemplateEnvironment(t *testing.T) {
 		"CLAIM_PARTNER":   "custom:partner",
 		"LOG_LEVEL":       "info",
 	}
-	// The web form alone reads its identity provider. It has no SESSION_KEY:
-	// in AWS its session secret is derived from the sealer's PRF.
+	// The browser pages (the web form, the officers' workspace) alone read
+	// the identity provider. They have no SESSION_KEY: in AWS their session
+	// secret is derived from the sealer's PRF.
 	webWant := map[string]string{"OIDC_ISSUER": "", "OIDC_CLIENT_ID": ""}
 	for k, v := range want {
 		webWant[k] = v
 	}
 	for _, f := range tpl.Functions() {
 		want := want
-		if f.LogicalID == "WebFormFunction" {
+		if f.LogicalID == "WebFormFunction" || f.LogicalID == "OfficerWorkspaceFunction" {
 			want = webWant
 		}
 		if diff := cmp.Diff(want, ResolveEnv(f.Env, refs)); diff != "" {

@@ -6,6 +6,7 @@ import (
 	"github.com/haven-hrd/haven/shared/lambdamain"
 	"github.com/haven-hrd/haven/shared/lambdamain/sealing"
 	"github.com/haven-hrd/haven/shared/webform"
+	"github.com/haven-hrd/haven/shared/workspace"
 )
 
 // ByDir maps functions/<dir> (a function's CodeUri in template.yaml) to the
@@ -13,6 +14,7 @@ import (
 var ByDir = map[string]func(*api.Deps) any{
 	"create-referral":   api.CreateReferral,
 	"web-form":          webform.Step,
+	"officer-workspace": workspace.Step,
 	"get-referral":      api.GetReferral,
 	"list-referrals":    api.ListReferrals,
 	"referral-history":  api.ReferralHistory,

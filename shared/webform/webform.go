@@ -3,9 +3,7 @@ package webform
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"embed"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -136,42 +134,6 @@ func (f *Form) Step(ctx context.Context, r *apigw.Request) (apigw.Response, erro
 		return f.confirmation(ctx, r)
 	}
 	return apigw.Response{}, problem.New(problem.NotFound)
-}
-
-// pageLang is ?lang=, else Accept-Language.
-func pageLang(r *apigw.Request) problem.Lang {
-	switch r.Event.QueryStringParameters["lang"] {
-	case "fr":
-		return problem.French
-	case "en":
-		return problem.English
-	}
-	return problem.PickLang(r.Header("Accept-Language"))
-}
-
-// sameOrigin refuses cross-site posts when the browser says where they come
-// from (every current browser sends Origin on a POST; the pages' referrer
-// policy is same-origin, since no-referrer would make it "null").
-func sameOrigin(r *apigw.Request) bool {
-	o := r.Header("Origin")
-	if o == "" || o == "null" {
-		return o == ""
-	}
-	u, err := url.Parse(o)
-	return err == nil && u.Host == r.Header("Host")
-}
-
-func withLang(path string, lang problem.Lang, extra ...string) string {
-	q := url.Values{}
-	for i := 0; i+1 < len(extra); i += 2 {
-		q.Set(extra[i], extra[i+1])
-	}
-	q.Set("lang", string(lang))
-	return path + "?" + q.Encode()
-}
-
-func redirect(to string) apigw.Response {
-	return apigw.Response{Status: http.StatusSeeOther, Headers: map[string]string{"Location": to}}
 }
 
 // current returns the signed-in session and the raw cookie value, or ok false.
@@ -561,7 +523,7 @@ func (f *Form) newPage(r *apigw.Request, titleKey string) *page {
 		path = FormPath
 	}
 	return &page{
-		Lang: r.Lang, Title: T(r.Lang, titleKey), Nonce: nonce(),
+		Lang: r.Lang, Title: T(r.Lang, titleKey), Nonce: websession.CSPNonce(),
 		SwitchURL: path + "?" + q.Encode(),
 	}
 }
@@ -701,12 +663,6 @@ func (f *Form) errorPage(r *apigw.Request, status int, key string) apigw.Respons
 	return resp
 }
 
-func nonce() string {
-	b := make([]byte, 18)
-	rand.Read(b)
-	return base64.RawStdEncoding.EncodeToString(b)
-}
-
 func (f *Form) render(p *page, view func(*page) g.Node, status int) (apigw.Response, error) {
 	var buf bytes.Buffer
 	if err := p.document(view(p)).Render(&buf); err != nil {
@@ -723,3 +679,10 @@ func (f *Form) render(p *page, view func(*page) g.Node, status int) (apigw.Respo
 		"Cache-Control":           "no-store",
 	}}, nil
 }
+
+var (
+	pageLang   = websession.PageLang
+	sameOrigin = websession.SameOrigin
+	withLang   = websession.WithLang
+	redirect   = websession.Redirect
+)

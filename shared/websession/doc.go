@@ -1,7 +1,8 @@
-// Package websession is the sign-in of Haven's own browser pages (the
-// partners' referral form, shared/webform; the officers' workspace,
-// shared/workspace): sealed session cookies, CSRF tokens, and the OpenID
-// Connect sign-in they use in AWS.
+// Package websession is what Haven's own browser pages (the partners'
+// referral form, shared/webform; the officers' workspace, shared/workspace)
+// share to keep their sessions: sealed session cookies, CSRF tokens and the
+// Origin check, the OpenID Connect sign-in they use in AWS, and the page
+// language (?lang=, else Accept-Language) their links carry.
 //
 // A page outside the HttpApi JWT authorizer (a browser holding a cookie
 // cannot pass it) is its own gate. Its session travels in a cookie sealed
