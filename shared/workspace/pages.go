@@ -299,7 +299,7 @@ h3{font-size:1.1rem;margin:1.25rem 0 .5rem}
 label,legend{display:block;font-weight:600;margin:.75rem 0 .25rem}
 .radio label,.check label{display:inline;font-weight:400;margin-left:.4rem}
 .radio,.check{margin:.25rem 0}
-input[type=text],input[type=number],input[type=date],select{font:inherit;padding:.35rem;border:2px solid #0b0c0c;min-width:12rem;max-width:100%}
+input[type=text],input[type=number],input[type=date],select{display:block;font:inherit;padding:.35rem;border:2px solid #0b0c0c;min-width:12rem;max-width:100%}
 fieldset{border:0;padding:0;margin:0 0 .5rem}
 .hint{color:#505a5f;margin:.1rem 0 .3rem}
 .field-error{color:#d4351c;font-weight:700;margin:.25rem 0}
