@@ -202,12 +202,13 @@ func TestRealTemplateTable(t *testing.T) {
 		HashKey:   "pk",
 		RangeKey:  "sk",
 		AttributeTypes: map[string]string{
-			"pk": "S", "sk": "S", "gsi1pk": "S", "gsi1sk": "S", "gsi2pk": "S", "gsi2sk": "S", "gsi3pk": "S", "gsi3sk": "S",
+			"pk": "S", "sk": "S", "gsi1pk": "S", "gsi1sk": "S", "gsi2pk": "S", "gsi2sk": "S", "gsi3pk": "S", "gsi3sk": "S", "gsi4pk": "S", "gsi4sk": "S",
 		},
 		GSIs: []GSI{
 			{Name: "gsi1", HashKey: "gsi1pk", RangeKey: "gsi1sk"},
 			{Name: "gsi2", HashKey: "gsi2pk", RangeKey: "gsi2sk"},
 			{Name: "gsi3", HashKey: "gsi3pk", RangeKey: "gsi3sk"},
+			{Name: "gsi4", HashKey: "gsi4pk", RangeKey: "gsi4sk"},
 		},
 		TTLAttribute: "expires_at",
 	}}

@@ -27,15 +27,16 @@
 //	capacity change   PERIOD#<stream>#<year>     EV#<at>#<nonce>             who changed capacity, from and to
 //	waitlist entry    WAIT#<stream>#<year>       <rank>#<created>#<id>       rank: 0 emergency, 1 urgent, 2 normal; created fixed-width
 //	                                                                         (sorts as time); referral_id, partner, persons (kept equal to the
-//	                                                                         referral's in the same transaction); no personal data; it is the
-//	                                                                         waitlisted referral's queue entry (partner_reference, urgency,
-//	                                                                         waitlist_reason, gsi3 as below)
-//	queue entry       QUEUE#<state>#<stream>     <rank>#<created>#<id>       a referral in a work state (submitted, eligible); allocated and
-//	                  QUEUE#<state>#<stream>#<year>                          approved per period (<year>); referral_id, partner,
-//	                                                                         partner_reference, urgency, persons, period; no personal data;
-//	                                                                         gsi3 <queue pk>#<partner> / <rank>#<created>#<id> (sparse: only
-//	                                                                         queue and waitlist entries carry gsi3pk); put and deleted in the
-//	                                                                         transaction that moves the referral (queue.go)
+//	                                                                         referral's in the same transaction), partner_reference (for the
+//	                                                                         queue entry promotion puts); no personal data
+//	queue entry       REF#<id>                   QUEUE                       while the referral is in a work state (submitted, eligible,
+//	                                                                         waitlisted, allocated, approved): referral_id, partner,
+//	                                                                         partner_reference, urgency, persons, period, waitlist_reason;
+//	                                                                         no personal data; gsi4 QUEUE#<state>#<stream>[#<year>] /
+//	                                                                         <rank>#<created>#<id> (the year for the states that hold or
+//	                                                                         wait for spaces), gsi3 <gsi4pk>#<partner> / the same; only queue
+//	                                                                         entries carry gsi3 and gsi4 (sparse). Put (over itself) by each
+//	                                                                         move within the work states, deleted by the move that leaves them
 //	admissions        ADMIT#<stream>#<year>      A                           persons arrived in <year> by arrival date; partner#<p>, quota#<y>
 //	                                                                         (by the period whose spaces they used); updated by the arrival
 //	idempotency       IDEM#<caller>#<key>        A                           hash, response; expires_at (TTL, also checked in conditions)
@@ -83,16 +84,19 @@
 //	                                          released AND referral_id = earlier                       1 read + 2 writes
 //	list periods (sweep, reports)             Query gsi1 PERIODS (gsi1sk <stream>#<year>)                1+ reads
 //	waitlist in order                         Query WAIT#<s>#<y> ascending                             1+ reads
-//	work queue page (officers' workspace)     Query QUEUE#<state>#<stream>[#<year>] (WAIT#<s>#<y> for the waitlist),
-//	                                          ascending: emergency first, then oldest; Limit = page size; urgency
-//	                                          filter: sk begins_with <rank>#; partner filter: the same on gsi3
-//	                                          <queue pk>#<partner>. Cursor = the last entry's keys   1 read per page
-//	                                          Trade-off: entries instead of sparse index attributes on the referral:
-//	                                          leaving a state would REMOVE them, which the embedded server ignores;
-//	                                          an entry is ~0.3 KB and holds no personal data, so a page unseals
-//	                                          nothing. One more action in each move's transaction (a delete and a
-//	                                          put when the state changes); the queues use gsi3 only, 3 of 20 GSIs.
-//	                                          A stream's queue is one partition (writes far below 1,000/s).
+//	work queue page (officers' workspace)     Query gsi4 QUEUE#<state>#<stream>[#<year>] ascending: emergency first,
+//	                                          then oldest (the waitlist's order); Limit = page size; urgency filter:
+//	                                          gsi4sk begins_with <rank>#; partner filter: the same on gsi3
+//	                                          <gsi4pk>#<partner>. Cursor = the last entry's keys   1 read per page
+//	                                          Trade-off: an entry per referral instead of sparse index attributes on
+//	                                          the referral item: leaving the queues would REMOVE them, which the
+//	                                          embedded server ignores. The entry is ~0.3 KB with no personal data, so
+//	                                          a page unseals nothing; each move puts it (one more action in the move's
+//	                                          transaction, the same key every time) and the move that ends the work
+//	                                          deletes it. Two GSIs (gsi3, gsi4) of DynamoDB's 20 serve five queues; a
+//	                                          GSI per state would cost five (ten with the partner filter) and write
+//	                                          the same items. Indexes are eventually consistent: a page may lag a move
+//	                                          by a moment; the case page reads the referral itself.
 //	lookup by partner reference               GetItem PREF#<partner>#<ref>                             1 read
 //
 // Lists filter in code rather than with a FilterExpression so that Limit

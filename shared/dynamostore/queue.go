@@ -16,19 +16,20 @@ import (
 )
 
 // The officers' work queues. A referral in a work state has one queue
-// entry, written and deleted in the transaction that moves it, as its
-// waitlist entry is: an entry in the state's partition of the table (one
-// Query serves a page of one stream's queue, emergency first) and, through
-// the sparse index gsi3 that only queue entries carry, in the partition of
-// the same queue narrowed to one partner. The waitlisted queue is the
-// period's waitlist (WAIT#<s>#<y>), in promotion order; its entries carry
-// the same attributes.
+// entry, REF#<id>/QUEUE in its own partition, put in the transaction that
+// moves it into or within the work states (the same key each time, so a
+// move writes it over) and deleted by the move that ends its work. Only
+// queue entries carry gsi4 (the queue: QUEUE#<state>#<stream>[#<year>]) and
+// gsi3 (the same queue narrowed to one partner), so both indexes are sparse
+// and a queue page is one Query of one index partition, sorted emergency
+// first, then by age (the waitlist's order: the waitlisted queue is in
+// promotion order).
 //
-// Entries rather than index attributes on the referral item: a referral
-// leaving a state would have to REMOVE its key attributes, which the
+// An entry rather than index attributes on the referral item: a referral
+// leaving the queues would have to REMOVE its key attributes, which the
 // embedded server ignores (see referralUpdate), so it would stay in the
-// queue locally. Entries also keep a queue page small and free of personal
-// data: no name is read, nothing is unsealed.
+// queue locally; an entry is deleted instead. It also keeps a queue page
+// small and free of personal data: no name is read, nothing is unsealed.
 
 // QueueStates are the work states, in the order the workspace lists them.
 var QueueStates = []referral.Status{referral.Submitted, referral.Eligible, referral.Waitlisted, referral.Allocated, referral.Approved}
@@ -48,28 +49,29 @@ func inQueue(st referral.Status) bool {
 	return false
 }
 
-// queuePK is the partition of a queue: the waitlist for waitlisted
-// referrals, QUEUE#<state>#<stream>[#<year>] otherwise.
-func queuePK(st referral.Status, stream string, year int) string {
-	switch {
-	case st == referral.Waitlisted:
-		return waitPK(stream, year)
-	case QueueHasPeriod(st):
+const skQueue = "QUEUE"
+
+// queueGSI is the gsi4 partition of a queue.
+func queueGSI(st referral.Status, stream string, year int) string {
+	if QueueHasPeriod(st) {
 		return "QUEUE#" + string(st) + "#" + stream + "#" + strconv.Itoa(year)
 	}
 	return "QUEUE#" + string(st) + "#" + stream
 }
 
-// queuePartnerPK is the gsi3 partition of a queue narrowed to one partner.
-func queuePartnerPK(queue, partner string) string { return queue + "#" + partner }
+// queuePartnerGSI is the gsi3 partition of a queue narrowed to one partner.
+func queuePartnerGSI(queue, partner string) string { return queue + "#" + partner }
 
-// queueItem is one referral in a work queue (its waitlist entry when
-// waitlisted). No personal data: what a queue row shows and promotion needs.
+// queueItem is a referral's queue entry, and the shape of its waitlist
+// entry (without the index keys). No personal data: what a queue row shows
+// and promotion needs.
 type queueItem struct {
 	PK               string `dynamodbav:"pk"`
 	SK               string `dynamodbav:"sk"`
 	GSI3PK           string `dynamodbav:"gsi3pk,omitempty"`
 	GSI3SK           string `dynamodbav:"gsi3sk,omitempty"`
+	GSI4PK           string `dynamodbav:"gsi4pk,omitempty"`
+	GSI4SK           string `dynamodbav:"gsi4sk,omitempty"`
 	ReferralID       string `dynamodbav:"referral_id"`
 	Partner          string `dynamodbav:"partner"`
 	PartnerReference string `dynamodbav:"partner_reference,omitempty"`
@@ -80,17 +82,28 @@ type queueItem struct {
 	WaitReason       string `dynamodbav:"waitlist_reason,omitempty"`
 }
 
-func newQueueItem(r referral.Referral) queueItem {
-	pk := queuePK(r.Status, r.Stream, r.Period)
+// entryOf is what r's queue and waitlist entries hold, keys aside.
+func entryOf(r referral.Referral) queueItem {
 	it := queueItem{
-		PK: pk, SK: waitSK(r), GSI3PK: queuePartnerPK(pk, r.Partner), GSI3SK: waitSK(r),
 		ReferralID: r.ID, Partner: r.Partner, PartnerReference: r.PartnerReference,
 		Urgency: string(r.Urgency), CreatedAt: r.CreatedAt.UTC().Format(waitTime), Persons: r.Persons,
-		WaitReason: r.WaitlistReason,
 	}
 	if QueueHasPeriod(r.Status) {
 		it.Period = r.Period
 	}
+	if r.Status == referral.Waitlisted {
+		it.WaitReason = r.WaitlistReason
+	}
+	return it
+}
+
+// newQueueItem is r's queue entry.
+func newQueueItem(r referral.Referral) queueItem {
+	it := entryOf(r)
+	q := queueGSI(r.Status, r.Stream, r.Period)
+	it.PK, it.SK = refPK(r.ID), skQueue
+	it.GSI4PK, it.GSI4SK = q, waitSK(r)
+	it.GSI3PK, it.GSI3SK = queuePartnerGSI(q, r.Partner), waitSK(r)
 	return it
 }
 
@@ -102,32 +115,28 @@ func (s *Store) queuePut(r referral.Referral) (ddb.TransactWriteItem, error) {
 	return ddb.TransactWriteItem{Put: &ddb.Put{TableName: aws.String(s.table), Item: item}}, nil
 }
 
-// queueItems moves a referral's queue entry from cur's queue to next's.
-// Waitlisted referrals are left to the waitlist operations (waitItems),
-// whose entries are their queue entries. An entry that stays where it is
-// is re-put when what it shows changed (a family's size). Entries are put
-// and deleted without conditions: the referral's own condition in the same
-// transaction already says the move is from cur; a referral created before
-// the queues existed has no entry to delete, and a delete of nothing is no
+// queueItems keeps a referral's queue entry with the move from cur to next:
+// put when next is in a work queue and the entry changes (state, period,
+// urgency, size, why it waits), deleted when next leaves the queues. The
+// referral's own condition in the same transaction already says the move is
+// from cur, so the entry needs none; a referral created before the queues
+// existed gets its entry with its next move, and a delete of nothing is no
 // error.
 func (s *Store) queueItems(cur, next referral.Referral) ([]ddb.TransactWriteItem, error) {
-	from := inQueue(cur.Status) && cur.Status != referral.Waitlisted
-	to := inQueue(next.Status) && next.Status != referral.Waitlisted
-	same := from && to && newQueueItem(cur).PK == newQueueItem(next).PK && waitSK(cur) == waitSK(next)
-	var items []ddb.TransactWriteItem
-	if from && !same {
-		items = append(items, ddb.TransactWriteItem{Delete: &ddb.Delete{
-			TableName: aws.String(s.table), Key: key(queuePK(cur.Status, cur.Stream, cur.Period), waitSK(cur)),
-		}})
-	}
-	if to && (!same || newQueueItem(cur) != newQueueItem(next)) {
+	switch {
+	case inQueue(next.Status):
+		if inQueue(cur.Status) && newQueueItem(cur) == newQueueItem(next) {
+			return nil, nil
+		}
 		put, err := s.queuePut(next)
 		if err != nil {
 			return nil, err
 		}
-		items = append(items, put)
+		return []ddb.TransactWriteItem{put}, nil
+	case inQueue(cur.Status):
+		return []ddb.TransactWriteItem{{Delete: &ddb.Delete{TableName: aws.String(s.table), Key: key(refPK(cur.ID), skQueue)}}}, nil
 	}
-	return items, nil
+	return nil, nil
 }
 
 // QueueFilter chooses one queue page: a work state of a stream (and period,
@@ -164,10 +173,11 @@ type QueuePage struct {
 const MaxQueuePage = 100
 
 // Queue returns one page of a work queue, emergency first, then by age, in
-// one Query: the queue's partition, or its partner's partition of gsi3;
-// an urgency narrows it to the sort keys of that rank. The order is the
-// waitlist's (rank, creation, id), so the waitlisted queue is in
-// promotion order.
+// one Query: the queue's partition of gsi4, or its partner's partition of
+// gsi3; an urgency narrows it to the sort keys of that rank. The order is
+// the waitlist's (rank, creation, id), so the waitlisted queue is in
+// promotion order. Indexes are eventually consistent: a move of the last
+// moment may not show yet (the case page reads the referral itself).
 func (s *Store) Queue(ctx context.Context, f QueueFilter, limit int, from map[string]string) (QueuePage, error) {
 	if !inQueue(f.Status) || f.Stream == "" || (QueueHasPeriod(f.Status) && f.Period == 0) {
 		return QueuePage{}, problem.Invalid(problem.FieldError{Field: "status", Code: problem.CodeNotAllowed})
@@ -175,17 +185,16 @@ func (s *Store) Queue(ctx context.Context, f QueueFilter, limit int, from map[st
 	if limit <= 0 || limit > MaxQueuePage {
 		limit = MaxQueuePage
 	}
-	pkAttr, skAttr, pkVal := attrPK, attrSK, queuePK(f.Status, f.Stream, f.Period)
-	in := &dynamodb.QueryInput{TableName: aws.String(s.table), Limit: aws.Int32(int32(limit))}
+	index, pkAttr, skAttr, pkVal := "gsi4", "gsi4pk", "gsi4sk", queueGSI(f.Status, f.Stream, f.Period)
 	if f.Partner != "" {
-		pkAttr, skAttr, pkVal = "gsi3pk", "gsi3sk", queuePartnerPK(pkVal, f.Partner)
-		in.IndexName = aws.String("gsi3")
-	} else {
-		in.ConsistentRead = aws.Bool(true)
+		index, pkAttr, skAttr, pkVal = "gsi3", "gsi3pk", "gsi3sk", queuePartnerGSI(pkVal, f.Partner)
 	}
-	in.ExpressionAttributeNames = map[string]string{"#pk": pkAttr}
-	in.ExpressionAttributeValues = map[string]ddb.AttributeValue{":pk": str(pkVal)}
-	in.KeyConditionExpression = aws.String("#pk = :pk")
+	in := &dynamodb.QueryInput{
+		TableName: aws.String(s.table), IndexName: aws.String(index), Limit: aws.Int32(int32(limit)),
+		KeyConditionExpression:    aws.String("#pk = :pk"),
+		ExpressionAttributeNames:  map[string]string{"#pk": pkAttr},
+		ExpressionAttributeValues: map[string]ddb.AttributeValue{":pk": str(pkVal)},
+	}
 	if f.Urgency != "" {
 		if !f.Urgency.Valid() {
 			return QueuePage{}, problem.Invalid(problem.FieldError{Field: "urgency", Code: problem.CodeNotAllowed})
@@ -197,12 +206,8 @@ func (s *Store) Queue(ctx context.Context, f QueueFilter, limit int, from map[st
 	if from != nil {
 		// Only keys of this queue are taken back: a cursor cannot steer the
 		// query to another partition.
-		want := []string{attrPK, attrSK}
-		if f.Partner != "" {
-			want = append(want, "gsi3pk", "gsi3sk")
-		}
 		in.ExclusiveStartKey = map[string]ddb.AttributeValue{}
-		for _, k := range want {
+		for _, k := range []string{attrPK, attrSK, pkAttr, skAttr} {
 			v, ok := from[k]
 			if !ok {
 				return QueuePage{}, problem.Invalid(problem.FieldError{Field: "cursor", Code: problem.CodeMalformed})
@@ -228,13 +233,9 @@ func (s *Store) Queue(ctx context.Context, f QueueFilter, limit int, from map[st
 		if err != nil {
 			return QueuePage{}, problem.Wrap(problem.Internal, err)
 		}
-		period := it.Period
-		if f.Status == referral.Waitlisted {
-			period = f.Period
-		}
 		page.Items = append(page.Items, QueueEntry{
 			ReferralID: it.ReferralID, Partner: it.Partner, PartnerReference: it.PartnerReference,
-			Urgency: referral.Urgency(it.Urgency), Created: created, Persons: it.Persons, Period: period, WaitReason: it.WaitReason,
+			Urgency: referral.Urgency(it.Urgency), Created: created, Persons: it.Persons, Period: it.Period, WaitReason: it.WaitReason,
 		})
 		last = it
 	}
@@ -242,10 +243,7 @@ func (s *Store) Queue(ctx context.Context, f QueueFilter, limit int, from map[st
 	// and the next page is empty. Either way the cursor names exactly the
 	// last item served.
 	if len(out.LastEvaluatedKey) > 0 && len(page.Items) > 0 {
-		page.Next = map[string]string{attrPK: last.PK, attrSK: last.SK}
-		if f.Partner != "" {
-			page.Next["gsi3pk"], page.Next["gsi3sk"] = pkVal, last.SK
-		}
+		page.Next = map[string]string{attrPK: last.PK, attrSK: last.SK, pkAttr: pkVal, skAttr: last.GSI4SK}
 	}
 	return page, nil
 }
@@ -267,4 +265,51 @@ func (s *Store) ReferenceOwner(ctx context.Context, partner, ref string) (string
 		return "", problem.New(problem.NotFound)
 	}
 	return claim.ReferralID, nil
+}
+
+// Load writes referrals as they stand — each with its queue entry and its
+// partner-reference claim — in batches of 25, with no condition, audit event
+// or stream check: it seeds a table with a data set (the queue benchmark's
+// 10,000 referrals; infra/bench), where Create's transaction per referral
+// would take an hour on the embedded server. Never a way in for intake.
+func (s *Store) Load(ctx context.Context, rs []referral.Referral) error {
+	var reqs []ddb.WriteRequest
+	add := func(v any) error {
+		item, err := attributevalue.MarshalMap(v)
+		if err != nil {
+			return err
+		}
+		reqs = append(reqs, ddb.WriteRequest{PutRequest: &ddb.PutRequest{Item: item}})
+		return nil
+	}
+	for _, r := range rs {
+		it, err := s.toItem(r)
+		if err != nil {
+			return err
+		}
+		if err := add(it); err != nil {
+			return err
+		}
+		if err := add(prefItem{PK: prefPK(r.Partner, r.PartnerReference), SK: skMain, ReferralID: r.ID}); err != nil {
+			return err
+		}
+		if inQueue(r.Status) {
+			if err := add(newQueueItem(r)); err != nil {
+				return err
+			}
+		}
+	}
+	for len(reqs) > 0 {
+		n := min(25, len(reqs))
+		batch := map[string][]ddb.WriteRequest{s.table: reqs[:n]}
+		reqs = reqs[n:]
+		for len(batch[s.table]) > 0 {
+			out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: batch})
+			if err != nil {
+				return classify(err)
+			}
+			batch = out.UnprocessedItems
+		}
+	}
+	return nil
 }

@@ -137,6 +137,13 @@ func TestQueues(t *testing.T) {
 		})
 	}
 	checkQueues(t, e.Store, ids, lcYear)
+	// The queue entry sits in the referral's partition: history is still
+	// only events (and reads).
+	for _, reads := range []bool{false, true} {
+		if _, evs, err := e.Store.HistoryOf(ctx, "SUB-N", "", reads); err != nil || len(evs) != 1 || evs[0].Action != referral.ActionCreated {
+			t.Errorf("history of a queued referral (reads %v): %+v %v", reads, evs, err)
+		}
+	}
 
 	// A waitlisted row says why it waits; a queue row carries the reference.
 	page, err := e.Store.Queue(ctx, dynamostore.QueueFilter{Status: referral.Waitlisted, Stream: "hrd", Period: lcYear}, 10, nil)

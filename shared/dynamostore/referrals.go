@@ -424,6 +424,9 @@ func (s *Store) HistoryOf(ctx context.Context, id, partner string, withReads boo
 		}
 		for _, raw := range page.Items {
 			sk, _ := raw[attrSK].(*ddb.AttributeValueMemberS)
+			if sk != nil && sk.Value == skQueue {
+				continue // the referral's queue entry (queue.go) is no event
+			}
 			if sk != nil && sk.Value == skMain {
 				var it referralItem
 				if err := attributevalue.UnmarshalMap(raw, &it); err != nil {

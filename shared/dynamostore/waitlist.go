@@ -28,11 +28,13 @@ func waitSK(r referral.Referral) string {
 	return strconv.Itoa(r.Urgency.Rank()) + "#" + r.CreatedAt.UTC().Format(waitTime) + "#" + r.ID
 }
 
-// waitPut puts r's waitlist entry, its queue entry while waitlisted
-// (queue.go): no personal data, what promotion needs without reading the
-// referral and what the waitlisted queue shows.
+// waitPut puts r's waitlist entry: no personal data, what promotion needs
+// without reading the referral (and its reference, for the queue entry
+// promotion puts).
 func (s *Store) waitPut(r referral.Referral) (ddb.TransactWriteItem, error) {
-	item, err := attributevalue.MarshalMap(newQueueItem(r))
+	it := entryOf(r)
+	it.PK, it.SK = waitPK(r.Stream, r.Period), waitSK(r)
+	item, err := attributevalue.MarshalMap(it)
 	if err != nil {
 		return ddb.TransactWriteItem{}, err
 	}

@@ -8,10 +8,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	g "maragu.dev/gomponents"
 	h "maragu.dev/gomponents/html"
 
+	"github.com/haven-hrd/haven/shared/api"
 	"github.com/haven-hrd/haven/shared/apigw"
 	"github.com/haven-hrd/haven/shared/dynamostore"
 	"github.com/haven-hrd/haven/shared/problem"
@@ -78,13 +81,40 @@ func cursorScope(f dynamostore.QueueFilter) string {
 	return "officer-queue|" + string(f.Status) + "|" + f.Stream + "|" + strconv.Itoa(f.Period) + "|" + f.Partner + "|" + string(f.Urgency)
 }
 
+// streamsTTL is how long an execution environment keeps the list of
+// streams: they are configuration, changed by a seed or an admin, not by
+// officers' work, and a queue page should cost its one Query.
+const streamsTTL = time.Minute
+
+// streamList is the streams, sorted by id, as last read.
+type streamList struct {
+	mu   sync.Mutex
+	list []dynamostore.Stream
+	at   time.Time
+}
+
+func (c *streamList) get(ctx context.Context, d *api.Deps) ([]dynamostore.Stream, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := d.Now()
+	if c.list != nil && now.Sub(c.at) < streamsTTL && !now.Before(c.at) {
+		return c.list, nil
+	}
+	list, err := d.Store.Streams(ctx)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(list, func(a, b dynamostore.Stream) int { return strings.Compare(a.ID, b.ID) })
+	c.list, c.at = list, now
+	return list, nil
+}
+
 // queues is GET /officer: one page of one queue, one Query.
 func (w *Workspace) queues(ctx context.Context, r *apigw.Request, p *page) (apigw.Response, error) {
-	streams, err := w.d.Store.Streams(ctx)
+	streams, err := w.streams.get(ctx, w.d)
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	slices.SortFunc(streams, func(a, b dynamostore.Stream) int { return strings.Compare(a.ID, b.ID) })
 	q := r.Event.QueryStringParameters
 	f := w.queueFilter(q, streams)
 	data := &queueData{Filter: f, Streams: streams, Today: int(w.d.Now().Unix() / 86400)}

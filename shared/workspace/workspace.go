@@ -82,11 +82,12 @@ func staffSession(claims jwt.MapClaims, names apigw.ClaimNames) (session, bool) 
 
 // Workspace is the officers' workspace function.
 type Workspace struct {
-	d     *api.Deps
-	steps api.OfficerSteps
-	sess  websession.Lazy
-	oidc  *websession.Provider
-	dev   bool
+	d       *api.Deps
+	steps   api.OfficerSteps
+	streams streamList
+	sess    websession.Lazy
+	oidc    *websession.Provider
+	dev     bool
 }
 
 // Step is the officer-workspace function (functions/officer-workspace names
