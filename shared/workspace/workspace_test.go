@@ -428,3 +428,24 @@ func TestRefusals(t *testing.T) {
 		t.Error("sign-out kept the session")
 	}
 }
+
+// TestSignInWithoutProvider: in AWS (no development sign-in) and with no
+// identity provider configured, the sign-in page says so (503) and the
+// development sign-in's post is not there.
+func TestSignInWithoutProvider(t *testing.T) {
+	e := testenv.New(t, testenv.Options{})
+	c := newClient(t, e)
+	c.deps.Web.DevSignIn = false
+	h, ok := workspace.Step(c.deps).(lambdaHandler)
+	if !ok {
+		t.Fatal("no handler")
+	}
+	c.h = h
+	if resp := c.do(http.MethodGet, workspace.SignInPath+"?lang=fr", nil); resp.StatusCode != http.StatusServiceUnavailable ||
+		!strings.Contains(text(resp.Body), "La connexion n’est pas configurée") {
+		t.Errorf("sign-in page = %d\n%s", resp.StatusCode, text(resp.Body))
+	}
+	if resp := c.do(http.MethodPost, workspace.SignInPath+"?lang=en", url.Values{"role": {"admin"}}); resp.StatusCode != http.StatusNotFound || c.cookie != "" {
+		t.Errorf("development sign-in post = %d, cookie %q", resp.StatusCode, c.cookie)
+	}
+}
