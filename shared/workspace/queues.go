@@ -111,9 +111,17 @@ func (c *streamList) get(ctx context.Context, d *api.Deps) ([]dynamostore.Stream
 
 // queues is GET /officer: one page of one queue, one Query.
 func (w *Workspace) queues(ctx context.Context, r *apigw.Request, p *page) (apigw.Response, error) {
+	if err := w.queuePage(ctx, r, p); err != nil {
+		return apigw.Response{}, err
+	}
+	return w.render(p, queuesView, http.StatusOK)
+}
+
+// queuePage fills p with the queue the query asks for.
+func (w *Workspace) queuePage(ctx context.Context, r *apigw.Request, p *page) error {
 	streams, err := w.streams.get(ctx, w.d)
 	if err != nil {
-		return apigw.Response{}, err
+		return err
 	}
 	q := r.Event.QueryStringParameters
 	f := w.queueFilter(q, streams)
@@ -128,7 +136,7 @@ func (w *Workspace) queues(ctx context.Context, r *apigw.Request, p *page) (apig
 	p.Title = T(r.Lang, "title.queues")
 	p.Queue = data
 	if f.Stream == "" {
-		return w.render(p, queuesView, http.StatusOK)
+		return nil
 	}
 	var from map[string]string
 	if c := q["cursor"]; c != "" {
@@ -139,7 +147,7 @@ func (w *Workspace) queues(ctx context.Context, r *apigw.Request, p *page) (apig
 	}
 	page, err := w.d.Store.Queue(ctx, f, QueuePageSize, from)
 	if err != nil {
-		return apigw.Response{}, err
+		return err
 	}
 	data.Rows = page.Items
 	if page.Next != nil {
@@ -148,7 +156,7 @@ func (w *Workspace) queues(ctx context.Context, r *apigw.Request, p *page) (apig
 		v.Set("lang", string(r.Lang))
 		data.Next = HomePath + "?" + v.Encode()
 	}
-	return w.render(p, queuesView, http.StatusOK)
+	return nil
 }
 
 // lookup is POST /officer/lookup: an exact referral id, or a partner's
@@ -181,9 +189,8 @@ func (w *Workspace) lookup(ctx context.Context, r *apigw.Request, p *page) (apig
 	r.Event.QueryStringParameters = map[string]string{}
 	p.Errors = []pageError{{ID: "lookup-id", Text: T(r.Lang, key)}}
 	p.FieldErrors["lookup-id"] = T(r.Lang, key)
-	resp, err := w.queues(ctx, r, p)
-	if err != nil {
-		return resp, err
+	if err := w.queuePage(ctx, r, p); err != nil {
+		return apigw.Response{}, err
 	}
 	p.Queue.Lookup = v
 	p.Title = T(r.Lang, "error.prefix") + " " + T(r.Lang, "title.queues")
