@@ -204,16 +204,17 @@ func caseView(p *page) g.Node {
 	}
 	family := g.Group{person(p.T("case.principal"), ref.Principal)}
 	for _, m := range ref.FamilyMembers {
-		family = append(family, person(m.Relationship, m))
+		family = append(family, person(known(p.Lang, "relationship."+m.Relationship, m.Relationship), m))
 	}
 	var history g.Group
 	for _, e := range d.History {
-		what := e.Action
-		if e.FromStatus != "" || e.ToStatus != "" {
-			what += ": " + p.T("status."+string(e.FromStatus)) + " → " + p.T("status."+string(e.ToStatus))
-			if e.FromStatus == "" {
-				what = e.Action + ": " + p.T("status."+string(e.ToStatus))
-			}
+		action := known(p.Lang, "action."+e.Action, e.Action)
+		what := action
+		switch {
+		case e.FromStatus != "" && e.ToStatus != "" && e.FromStatus != e.ToStatus:
+			what += " (" + p.T("status."+string(e.FromStatus)) + " → " + p.T("status."+string(e.ToStatus)) + ")"
+		case e.FromStatus == "" && e.ToStatus != "":
+			what += " (" + p.T("status."+string(e.ToStatus)) + ")"
 		}
 		if e.Reason != "" {
 			if lb, ok := reason.LabelOf(e.Reason); ok {
@@ -226,7 +227,7 @@ func caseView(p *page) g.Node {
 		history = append(history, h.Tr(
 			h.Td(g.Text(e.At.UTC().Format("2006-01-02 15:04:05"))),
 			h.Td(g.Text(e.Actor)),
-			h.Td(g.Text(e.ActorRole)),
+			h.Td(g.Text(known(p.Lang, "role."+e.ActorRole, e.ActorRole))),
 			h.Td(g.Text(what)),
 		))
 	}

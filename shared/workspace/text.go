@@ -25,6 +25,27 @@ var labels = map[string]msg{
 	"sign_out":       {"Sign out", "Se déconnecter"},
 	"role.officer":   {"officer", "agent"},
 	"role.admin":     {"administrator", "administrateur"},
+	"role.partner":   {"partner caseworker", "intervenant d’un partenaire"},
+	"role.system":    {"Haven (automatic)", "Haven (automatique)"},
+
+	"action.created":         {"Referred", "Recommandée"},
+	"action.screened":        {"Screened", "Évaluée"},
+	"action.allocated":       {"Allocated", "Places attribuées"},
+	"action.waitlisted":      {"Waitlisted", "Mise en attente"},
+	"action.decided":         {"Decided", "Décision rendue"},
+	"action.arrived":         {"Arrival recorded", "Arrivée enregistrée"},
+	"action.withdrawn":       {"Withdrawn", "Retirée"},
+	"action.family-changed":  {"Family changed", "Famille modifiée"},
+	"action.carried-over":    {"Carried over to the next period", "Reportée à la période suivante"},
+	"action.urgency-changed": {"Urgency changed", "Degré d’urgence modifié"},
+	"action.read":            {"Opened (read in full)", "Consultée (lecture complète)"},
+
+	"relationship.spouse":          {"Spouse", "Conjoint ou conjointe"},
+	"relationship.partner":         {"Partner", "Partenaire"},
+	"relationship.child":           {"Child", "Enfant"},
+	"relationship.parent":          {"Parent", "Parent"},
+	"relationship.sibling":         {"Brother or sister", "Frère ou sœur"},
+	"relationship.other-dependant": {"Other dependant", "Autre personne à charge"},
 
 	"title.sign_in":      {"Sign in to the officers’ workspace", "Connexion à l’espace de travail des agents"},
 	"title.queues":       {"Work queues", "Files de travail"},
@@ -196,6 +217,15 @@ var labels = map[string]msg{
 
 // reasonKinds are the kinds of reasons each action's form offers.
 var reasonKinds = map[string]reason.Kind{"screen": reason.Ineligible, "decide": reason.Refused, "withdraw": reason.Withdrawn, "urgency": reason.Urgency}
+
+// known is the label of key in lang, or fallback (a stored code no table
+// has is shown as it is).
+func known(lang problem.Lang, key, fallback string) string {
+	if _, ok := labels[key]; !ok {
+		return fallback
+	}
+	return T(lang, key)
+}
 
 // T is the label key in lang ("[key]" for a key the table lacks, which a
 // test refuses).

@@ -263,7 +263,7 @@ func TestOfficersDay(t *testing.T) {
 		t.Errorf("audited reads: %d %+v %v", len(reads), reads, err)
 	}
 	final := c.do(http.MethodGet, casePath, nil)
-	if !strings.Contains(final.Body, "No action is open for this referral") || !strings.Contains(text(final.Body), "arrived: Approved → Arrived") {
+	if !strings.Contains(final.Body, "No action is open for this referral") || !strings.Contains(text(final.Body), "Arrival recorded (Approved → Arrived)") {
 		t.Errorf("arrived case page:\n%s", text(final.Body))
 	}
 	if strings.Contains(c.logs.String(), "Minh") || strings.Contains(c.logs.String(), "REF-"+r.ID) {
