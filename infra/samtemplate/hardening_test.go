@@ -626,7 +626,7 @@ var unsafeAccessLogFields = []string{
 }
 
 // publicFunctions serve pages to browsers, outside the JWT authorizer.
-var publicFunctions = map[string]bool{"WebFormFunction": true}
+var publicFunctions = map[string]bool{"WebFormFunction": true, "OfficerWorkspaceFunction": true}
 
 func checkHTTPAPI(t *testing.T, tpl *Template, id string) {
 	p := tpl.Resources[id].Properties

@@ -178,15 +178,16 @@ func TestRealTemplateEnvironment(t *testing.T) {
 		"LOG_LEVEL":               "info",
 		"LEGACY_SEALED_REFERRALS": "open",
 	}
-	// The web form alone reads its identity provider. It has no SESSION_KEY:
-	// in AWS its session keys are the sealer's session keyset.
+	// The browser pages (the web form, the officers' workspace) alone read
+	// the identity provider. They have no SESSION_KEY: in AWS their session
+	// keys are the sealer's session keyset.
 	webWant := map[string]string{"OIDC_ISSUER": "", "OIDC_CLIENT_ID": ""}
 	for k, v := range want {
 		webWant[k] = v
 	}
 	for _, f := range tpl.Functions() {
 		want := want
-		if f.LogicalID == "WebFormFunction" {
+		if f.LogicalID == "WebFormFunction" || f.LogicalID == "OfficerWorkspaceFunction" {
 			want = webWant
 		}
 		if diff := cmp.Diff(want, ResolveEnv(f.Env, refs)); diff != "" {
@@ -204,11 +205,13 @@ func TestRealTemplateTable(t *testing.T) {
 		HashKey:   "pk",
 		RangeKey:  "sk",
 		AttributeTypes: map[string]string{
-			"pk": "S", "sk": "S", "gsi1pk": "S", "gsi1sk": "S", "gsi2pk": "S", "gsi2sk": "S",
+			"pk": "S", "sk": "S", "gsi1pk": "S", "gsi1sk": "S", "gsi2pk": "S", "gsi2sk": "S", "gsi3pk": "S", "gsi3sk": "S", "gsi4pk": "S", "gsi4sk": "S",
 		},
 		GSIs: []GSI{
 			{Name: "gsi1", HashKey: "gsi1pk", RangeKey: "gsi1sk"},
 			{Name: "gsi2", HashKey: "gsi2pk", RangeKey: "gsi2sk"},
+			{Name: "gsi3", HashKey: "gsi3pk", RangeKey: "gsi3sk"},
+			{Name: "gsi4", HashKey: "gsi4pk", RangeKey: "gsi4sk"},
 		},
 		TTLAttribute: "expires_at",
 	}, {

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"maps"
 	"slices"
 	"testing"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/haven-hrd/haven/infra/iam"
 	"github.com/haven-hrd/haven/infra/testenv"
+	"github.com/haven-hrd/haven/shared/dynamostore"
+	"github.com/haven-hrd/haven/shared/referral"
 )
 
 // TestWaitlistNeedsDeleteItem: with dynamodb:DeleteItem taken out of one
@@ -139,5 +142,40 @@ func TestUrgencyRevisionMovesAWaitingReferral(t *testing.T) {
 	}
 	if got := h.periodView()["waitlisted_persons"]; got != 2.0 {
 		t.Errorf("waitlisted persons %v, want 2 (the small family still waits)", got)
+	}
+}
+
+// TestQueueEntryLeavesWithTheWork: the steps that end a referral's work —
+// an ineligible screening, an arrival — delete its queue entry through their
+// own function's policy (dynamodb:DeleteItem), so it leaves the officers'
+// queues; the steps within the work states put it over itself.
+func TestQueueEntryLeavesWithTheWork(t *testing.T) {
+	h := newHarness(t, testenv.Options{})
+	h.setCapacity(4)
+	out, done := h.newReferral("Q-OUT", 0, "normal"), h.newReferral("Q-DONE", 0, "normal")
+	queue := func(st referral.Status) []string {
+		t.Helper()
+		page, err := h.env.Store.Queue(context.Background(), dynamostore.QueueFilter{Status: st, Stream: "hrd", Period: testenv.Year()}, 10, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, e := range page.Items {
+			ids = append(ids, e.ReferralID)
+		}
+		return ids
+	}
+	h.mustStep("screen-referral", out, officer, `{"outcome": "ineligible", "reasons": ["not-a-refugee"]}`)
+	for _, to := range []struct{ dir, body string }{
+		{"screen-referral", `{"outcome": "eligible"}`}, {"allocate-referral", `{}`},
+		{"decide-referral", `{"outcome": "approved"}`},
+		{"record-arrival", `{"arrived_on": "2026-11-20"}`},
+	} {
+		h.mustStep(to.dir, done, officer, to.body)
+	}
+	for _, st := range dynamostore.QueueStates {
+		if ids := queue(st); len(ids) != 0 {
+			t.Errorf("%s queue still holds %v", st, ids)
+		}
 	}
 }

@@ -143,23 +143,33 @@ func (d *Deps) getReferral(ctx context.Context, r *apigw.Request) (apigw.Respons
 	if err := apigw.Require(r.Caller, apigw.Partner, apigw.Officer, apigw.Admin); err != nil {
 		return apigw.Response{}, err
 	}
-	id := r.Event.PathParameters["id"]
-	ref, err := d.Store.Get(ctx, id, r.Caller.PartnerScope(), dynamostore.Whole)
+	ref, dups, err := d.ReadReferral(ctx, r.Caller, r.Event.PathParameters["id"])
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	now := d.Now()
-	// Every read of a full referral is audited before it is served.
-	if err := d.Store.RecordRead(ctx, ref.ID, referral.Event{At: now, ActorRole: string(r.Caller.PrimaryRole()), Actor: r.Caller.Subject}, d.NewID()); err != nil {
-		return apigw.Response{}, err
+	return apigw.JSON(http.StatusOK, view{Referral: presentable(ref), PossibleDuplicates: dups})
+}
+
+// ReadReferral reads a whole referral for caller, audits the read before
+// anything is served (a read that cannot be audited is not served) and,
+// for officers and admins, lists its possible duplicates. Another partner's
+// referral is NotFound. GET /referrals/{id} and the officers' case page
+// read through it.
+func (d *Deps) ReadReferral(ctx context.Context, c apigw.Caller, id string) (referral.Referral, []string, error) {
+	ref, err := d.Store.Get(ctx, id, c.PartnerScope(), dynamostore.Whole)
+	if err != nil {
+		return referral.Referral{}, nil, err
 	}
-	v := view{Referral: presentable(ref)}
-	if r.Caller.Any(apigw.Officer, apigw.Admin) {
-		if v.PossibleDuplicates, err = d.Store.PossibleDuplicates(ctx, ref); err != nil {
-			return apigw.Response{}, err
+	if err := d.Store.RecordRead(ctx, ref.ID, referral.Event{At: d.Now(), ActorRole: string(c.PrimaryRole()), Actor: c.Subject}, d.NewID()); err != nil {
+		return referral.Referral{}, nil, err
+	}
+	var dups []string
+	if c.Any(apigw.Officer, apigw.Admin) {
+		if dups, err = d.Store.PossibleDuplicates(ctx, ref); err != nil {
+			return referral.Referral{}, nil, err
 		}
 	}
-	return apigw.JSON(http.StatusOK, v)
+	return ref, dups, nil
 }
 
 type historyItem struct {

@@ -72,3 +72,19 @@ func WaitlistSweep(d *Deps) any { return d.sweep }
 func (d *Deps) CreateReferralStep(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
 	return d.createReferral(ctx, r)
 }
+
+// OfficerSteps are the steps of the officers' actions, unwrapped: the
+// officers' workspace (shared/workspace) runs exactly them as the signed-in
+// officer or admin, with the JSON body and Idempotency-Key the API takes.
+type OfficerSteps struct {
+	Screen, Allocate, Decide, Arrival, Withdraw, Urgency, SetCapacity apigw.Step
+}
+
+// OfficerSteps returns d's officer steps.
+func (d *Deps) OfficerSteps() OfficerSteps {
+	return OfficerSteps{
+		Screen: d.screenReferral, Allocate: d.allocateReferral, Decide: d.decideReferral,
+		Arrival: d.recordArrival, Withdraw: d.withdrawReferral, Urgency: d.reviseUrgency,
+		SetCapacity: d.putPeriod,
+	}
+}

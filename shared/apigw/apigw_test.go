@@ -68,7 +68,7 @@ func FuzzCallerFrom(f *testing.F) {
 		if c.Subject == "" || len(c.Roles) == 0 {
 			t.Fatalf("accepted an empty caller %+v", c)
 		}
-		if c.PartnerScope() != "" && !validPartner(c.PartnerScope()) {
+		if c.PartnerScope() != "" && !ValidPartner(c.PartnerScope()) {
 			t.Fatalf("partner scope %q", c.PartnerScope())
 		}
 		if c.Has(Partner) && !c.Any(Officer, Admin) && c.PartnerScope() == "" {

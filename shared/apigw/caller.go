@@ -98,13 +98,15 @@ func CallerFrom(rc events.APIGatewayV2HTTPRequestContext, names ClaimNames) (Cal
 	}
 	// A partner role without a partner would see no one's data, or worse be
 	// mistaken for a global scope: refuse it as unauthenticated.
-	if c.Has(Partner) && !c.Any(Officer, Admin) && !validPartner(c.Partner) {
+	if c.Has(Partner) && !c.Any(Officer, Admin) && !ValidPartner(c.Partner) {
 		return Caller{}, false
 	}
 	return c, true
 }
 
-func validPartner(p string) bool {
+// ValidPartner is the rule for a partner id (the partner claim):
+// lower-case letters, digits and hyphens, 1–64.
+func ValidPartner(p string) bool {
 	if p == "" || len(p) > 64 {
 		return false
 	}

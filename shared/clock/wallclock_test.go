@@ -29,6 +29,7 @@ var elapsedOnly = map[string]string{
 	"infra/bench/coldstart_test.go BenchmarkColdStart":                     "benchmark: times cold starts",
 	"infra/bench/reads_test.go referralReads":                              "benchmark: times reads of a referral and of a list page",
 	"infra/bench/allocation_test.go allocSetup.run":                        "benchmark: times the allocation rounds",
+	"infra/bench/queue_test.go BenchmarkQueuePage":                         "benchmark: times the load and each page's handler",
 	"shared/export/bench_test.go TestExportBenchmarkChild":                 "benchmark: times the export",
 	"infra/rie/rie_test.go TestFunctionsUnderRIE":                          "logs how long building the functions took",
 	"shared/webform/browser_test.go TestBrowser":                           "logs how long the browser tests took",

@@ -132,6 +132,10 @@ func (s *Store) disposable(ctx context.Context, it referralItem) ([]ddb.Transact
 	if it.Fingerprint != "" {
 		out = append(out, del(fingerprintPK(it.Fingerprint), refPK(it.ID)))
 	}
+	// Its work-queue entry, if a move left one (a referral whose work ended
+	// has none): a disposed referral is no one's work. Deleting an item
+	// that is not there changes nothing.
+	out = append(out, del(it.PK, skQueue))
 	if it.PartnerReference != "" {
 		claim, err := s.referenceClaim(ctx, it.Partner, it.PartnerReference)
 		if err != nil {

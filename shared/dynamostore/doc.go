@@ -33,7 +33,16 @@
 //	capacity change   PERIOD#<stream>#<year>     EV#<at>#<nonce>             who changed capacity, from and to
 //	waitlist entry    WAIT#<stream>#<year>       <rank>#<created>#<id>       rank: 0 emergency, 1 urgent, 2 normal; created fixed-width
 //	                                                                         (sorts as time); referral_id, partner, persons (kept equal to the
-//	                                                                         referral's in the same transaction); no personal data
+//	                                                                         referral's in the same transaction), partner_reference (for the
+//	                                                                         queue entry promotion puts); no personal data
+//	queue entry       REF#<id>                   QUEUE                       while the referral is in a work state (submitted, eligible,
+//	                                                                         waitlisted, allocated, approved): referral_id, partner,
+//	                                                                         partner_reference, urgency, persons, period, waitlist_reason;
+//	                                                                         no personal data; gsi4 QUEUE#<state>#<stream>[#<year>] /
+//	                                                                         <rank>#<created>#<id> (the year for the states that hold or
+//	                                                                         wait for spaces), gsi3 <gsi4pk>#<partner> / the same; only queue
+//	                                                                         entries carry gsi3 and gsi4 (sparse). Put (over itself) by each
+//	                                                                         move within the work states, deleted by the move that leaves them
 //	admissions        ADMIT#<stream>#<year>      A                           persons arrived in <year> by arrival date; partner#<p>, quota#<y>
 //	                                                                         (by the period whose spaces they used); updated by the arrival
 //	idempotency       IDEM#<caller>#<key>        A                           hash, response (body sealed under its referral's key, referral_id);
@@ -95,7 +104,7 @@
 //	dispose (disposition.go)                  Query gsi1 STREAMS, Query gsi2 REFS (bare: holds, disposed_at); per referral
 //	                                          retention.Decide; if due: GetItem REF (consistent, decided again), Query REF#<id>
 //	                                          sk ≥ READ# (keys), GetItem PREF; TransactWriteItems: Put tombstone (version = v AND
-//	                                          not disposed), EV disposed, Delete of its data key (key table), Delete FP, READ#…, RESP#… and
+//	                                          not disposed), EV disposed, Delete of its data key (key table), Delete QUEUE, FP, READ#…, RESP#… and
 //	                                          their IDEM#…, PREF (referral_id = id). Over 100 items: oldest deletions first, in
 //	                                          transactions each with a ConditionCheck on the version   2 reads + 3 reads, 1 write each
 //	set or lift a hold (holds.go)             GetItem REF (consistent), retention.ChangeHolds; TransactWriteItems: idem,
@@ -106,6 +115,20 @@
 //	                                          released AND referral_id = earlier                       1 read + 2 writes
 //	list periods (sweep, reports)             Query gsi1 PERIODS (gsi1sk <stream>#<year>)                1+ reads
 //	waitlist in order                         Query WAIT#<s>#<y> ascending                             1+ reads
+//	work queue page (officers' workspace)     Query gsi4 QUEUE#<state>#<stream>[#<year>] ascending: emergency first,
+//	                                          then oldest (the waitlist's order); Limit = page size; urgency filter:
+//	                                          gsi4sk begins_with <rank>#; partner filter: the same on gsi3
+//	                                          <gsi4pk>#<partner>. Cursor = the last entry's keys   1 read per page
+//	                                          Trade-off: an entry per referral instead of sparse index attributes on
+//	                                          the referral item: leaving the queues would REMOVE them, which the
+//	                                          embedded server ignores. The entry is ~0.3 KB with no personal data, so
+//	                                          a page unseals nothing; each move puts it (one more action in the move's
+//	                                          transaction, the same key every time) and the move that ends the work
+//	                                          deletes it. Two GSIs (gsi3, gsi4) of DynamoDB's 20 serve five queues; a
+//	                                          GSI per state would cost five (ten with the partner filter) and write
+//	                                          the same items. Indexes are eventually consistent: a page may lag a move
+//	                                          by a moment; the case page reads the referral itself.
+//	lookup by partner reference               GetItem PREF#<partner>#<ref>                             1 read
 //
 // Lists filter in code rather than with a FilterExpression so that Limit
 // means the same on every DynamoDB implementation (the embedded server gets

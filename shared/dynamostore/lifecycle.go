@@ -201,6 +201,11 @@ func (s *Store) changeItems(cur, next referral.Referral, d quota.Decision, ref d
 		return nil, problem.Wrap(problem.Internal, err)
 	}
 	items = append(items, wait...)
+	queue, err := s.queueItems(cur, next)
+	if err != nil {
+		return nil, problem.Wrap(problem.Internal, err)
+	}
+	items = append(items, queue...)
 	if d.ReleasesReference {
 		items = append(items, s.prefRelease(cur))
 	}

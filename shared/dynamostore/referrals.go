@@ -334,6 +334,11 @@ func (s *Store) create(ctx context.Context, r referral.Referral, e referral.Even
 		{Put: &ddb.Put{TableName: aws.String(s.table), Item: ref, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
 		ev,
 	}
+	queue, err := s.queuePut(r)
+	if err != nil {
+		return nil, prefItem{}, problem.Wrap(problem.Internal, err)
+	}
+	items = append(items, queue)
 	if r.Fingerprint != "" {
 		fp, err := attributevalue.MarshalMap(fingerprintItem{PK: fingerprintPK(r.Fingerprint), SK: refPK(r.ID), ReferralID: r.ID, Partner: r.Partner})
 		if err != nil {
@@ -521,6 +526,9 @@ func (s *Store) HistoryOf(ctx context.Context, id, partner string, withReads boo
 		}
 		for _, raw := range page.Items {
 			sk, _ := raw[attrSK].(*ddb.AttributeValueMemberS)
+			if sk != nil && sk.Value == skQueue {
+				continue // the referral's queue entry (queue.go) is no event
+			}
 			if sk != nil && sk.Value == skMain {
 				var it referralItem
 				if err := attributevalue.UnmarshalMap(raw, &it); err != nil {

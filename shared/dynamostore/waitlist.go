@@ -28,23 +28,13 @@ func waitSK(r referral.Referral) string {
 	return strconv.Itoa(r.Urgency.Rank()) + "#" + r.CreatedAt.UTC().Format(waitTime) + "#" + r.ID
 }
 
-// waitItem is one referral on a period's waitlist. It carries what
-// promotion needs without reading the referral: no personal data.
-type waitItem struct {
-	PK         string `dynamodbav:"pk"`
-	SK         string `dynamodbav:"sk"`
-	ReferralID string `dynamodbav:"referral_id"`
-	Partner    string `dynamodbav:"partner"`
-	Urgency    string `dynamodbav:"urgency"`
-	CreatedAt  string `dynamodbav:"created_at"`
-	Persons    int    `dynamodbav:"persons"`
-}
-
+// waitPut puts r's waitlist entry: no personal data, what promotion needs
+// without reading the referral (and its reference, for the queue entry
+// promotion puts).
 func (s *Store) waitPut(r referral.Referral) (ddb.TransactWriteItem, error) {
-	item, err := attributevalue.MarshalMap(waitItem{
-		PK: waitPK(r.Stream, r.Period), SK: waitSK(r), ReferralID: r.ID, Partner: r.Partner,
-		Urgency: string(r.Urgency), CreatedAt: r.CreatedAt.UTC().Format(waitTime), Persons: r.Persons,
-	})
+	it := entryOf(r)
+	it.PK, it.SK = waitPK(r.Stream, r.Period), waitSK(r)
+	item, err := attributevalue.MarshalMap(it)
 	if err != nil {
 		return ddb.TransactWriteItem{}, err
 	}
@@ -72,7 +62,32 @@ func (s *Store) waitResize(r referral.Referral, persons int) ddb.TransactWriteIt
 
 // Waitlist returns a period's waitlist in order.
 func (s *Store) Waitlist(ctx context.Context, stream string, year int) ([]quota.Waiting, error) {
-	var out []quota.Waiting
+	entries, err := s.waitEntries(ctx, stream, year)
+	if err != nil {
+		return nil, err
+	}
+	return waitingOf(entries)
+}
+
+// waitingOf is the waitlist order of entries, for quota's rules.
+func waitingOf(entries []queueItem) ([]quota.Waiting, error) {
+	out := make([]quota.Waiting, 0, len(entries))
+	for _, it := range entries {
+		created, err := time.Parse(waitTime, it.CreatedAt)
+		if err != nil {
+			return nil, problem.Wrap(problem.Internal, err)
+		}
+		out = append(out, quota.Waiting{ID: it.ReferralID, Partner: it.Partner, Urgency: referral.Urgency(it.Urgency), Created: created, Persons: it.Persons})
+	}
+	// The sort key already orders them; sorting again guards the rule
+	// against a key format change.
+	quota.Sort(out)
+	return out, nil
+}
+
+// waitEntries reads a period's waitlist entries in key order.
+func (s *Store) waitEntries(ctx context.Context, stream string, year int) ([]queueItem, error) {
+	var out []queueItem
 	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
 		TableName:                 aws.String(s.table),
 		KeyConditionExpression:    aws.String("pk = :pk"),
@@ -85,20 +100,13 @@ func (s *Store) Waitlist(ctx context.Context, stream string, year int) ([]quota.
 			return nil, classify(err)
 		}
 		for _, raw := range page.Items {
-			var it waitItem
+			var it queueItem
 			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
 				return nil, problem.Wrap(problem.Internal, err)
 			}
-			created, err := time.Parse(waitTime, it.CreatedAt)
-			if err != nil {
-				return nil, problem.Wrap(problem.Internal, err)
-			}
-			out = append(out, quota.Waiting{ID: it.ReferralID, Partner: it.Partner, Urgency: referral.Urgency(it.Urgency), Created: created, Persons: it.Persons})
+			out = append(out, it)
 		}
 	}
-	// The sort key already orders them; sorting again guards the rule
-	// against a key format change.
-	quota.Sort(out)
 	return out, nil
 }
 
@@ -127,9 +135,17 @@ func (s *Store) Promote(ctx context.Context, stream string, year int, now func()
 		if p.Closed || p.Remaining <= 0 || p.WaitlistedPersons <= 0 {
 			return promoted, nil
 		}
-		q, err := s.Waitlist(ctx, stream, year)
+		entries, err := s.waitEntries(ctx, stream, year)
 		if err != nil {
 			return promoted, err
+		}
+		q, err := waitingOf(entries)
+		if err != nil {
+			return promoted, err
+		}
+		refs := make(map[string]string, len(entries))
+		for _, e := range entries {
+			refs[e.ReferralID] = e.PartnerReference
 		}
 		picks := quota.Promotable(p, q)
 		if len(picks) == 0 {
@@ -137,7 +153,7 @@ func (s *Store) Promote(ctx context.Context, stream string, year int, now func()
 		}
 		conflict := false
 		for _, w := range picks {
-			d, ok, err := s.promoteOne(ctx, stream, year, p, w, now())
+			d, ok, err := s.promoteOne(ctx, stream, year, p, w, refs[w.ID], now())
 			if err != nil {
 				return promoted, err
 			}
@@ -158,7 +174,7 @@ func (s *Store) Promote(ctx context.Context, stream string, year int, now func()
 // promoteOne allocates one waitlisted referral, as decided from p; ok is
 // false when a condition failed (someone else changed the period or the
 // referral).
-func (s *Store) promoteOne(ctx context.Context, stream string, year int, p quota.Period, w quota.Waiting, now time.Time) (quota.Decision, bool, error) {
+func (s *Store) promoteOne(ctx context.Context, stream string, year int, p quota.Period, w quota.Waiting, ref string, now time.Time) (quota.Decision, bool, error) {
 	subject := quota.Subject{ID: w.ID, Partner: w.Partner, Status: referral.Waitlisted, Persons: w.Persons, Period: year, Urgency: w.Urgency}
 	d, err := quota.Decide(subject, &p, quota.Move{To: referral.Allocated})
 	if err != nil || d.Unchanged {
@@ -166,7 +182,7 @@ func (s *Store) promoteOne(ctx context.Context, stream string, year int, p quota
 		return d, false, err
 	}
 	r := referral.Referral{ID: w.ID, Partner: w.Partner, Status: referral.Waitlisted, Persons: w.Persons, Period: year, CreatedAt: w.Created}
-	r.Stream, r.Urgency = stream, w.Urgency
+	r.Stream, r.Urgency, r.PartnerReference = stream, w.Urgency, ref
 	ev, err := eventPut(s.table, refPK(w.ID), eventSK("EV#", now, nonce()), referral.Event{
 		At: now, Action: referral.ActionAllocated, FromStatus: referral.Waitlisted, ToStatus: d.To,
 		PersonsDelta: d.Delta.Taken(), ActorRole: SystemRole, Actor: "waitlist",
@@ -178,6 +194,13 @@ func (s *Store) promoteOne(ctx context.Context, stream string, year int, p quota
 	if err != nil {
 		return d, false, problem.Wrap(problem.Internal, err)
 	}
+	next := r
+	next.Status = d.To
+	queue, err := s.queueItems(r, next)
+	if err != nil {
+		return d, false, problem.Wrap(problem.Internal, err)
+	}
+	wait = append(wait, queue...)
 	items := []ddb.TransactWriteItem{
 		s.periodUpdate(stream, year, w.Partner, d.Delta, d.Condition),
 		{Update: &ddb.Update{

@@ -495,3 +495,20 @@ func HTML(s Summary) ([]byte, error) {
 	p.raw(pageFoot)
 	return p.Bytes(), nil
 }
+
+// Chart is one of the report's charts: its heading and its SVG markup
+// (with its accessible name and description).
+type Chart struct{ Title, SVG string }
+
+// PeriodCharts are the report's charts of a period's own counters —
+// capacity used, and spaces by partner — in lang, drawn by the same
+// renderer as the daily report (the officers' dashboard shows them). Only
+// s.Counters and s.Partners' reserved and arrived persons are read.
+func PeriodCharts(s Summary, lang problem.Lang) []Chart {
+	w := english
+	if lang == problem.French {
+		w = french
+	}
+	v := newView(w, s)
+	return []Chart{{w.CapacityTitle, v.Capacity}, {w.PartnerTitle, v.Partner}}
+}

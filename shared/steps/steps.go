@@ -8,6 +8,7 @@ import (
 	"github.com/haven-hrd/haven/shared/lambdamain/sealing"
 	"github.com/haven-hrd/haven/shared/seal"
 	"github.com/haven-hrd/haven/shared/webform"
+	"github.com/haven-hrd/haven/shared/workspace"
 )
 
 // ByDir maps functions/<dir> (a function's CodeUri in template.yaml) to the
@@ -15,6 +16,7 @@ import (
 var ByDir = map[string]func(*api.Deps) any{
 	"create-referral":   api.CreateReferral,
 	"web-form":          webform.Step,
+	"officer-workspace": workspace.Step,
 	"get-referral":      api.GetReferral,
 	"list-referrals":    api.ListReferrals,
 	"referral-history":  api.ReferralHistory,
@@ -78,6 +80,7 @@ var Keysets = map[string][]string{
 	"change-family":     {seal.PurposeData, seal.PurposeCaller},
 	"hold-referral":     {seal.PurposeData, seal.PurposeCaller},
 	"personal-data":     {seal.PurposeData, seal.PurposeCaller},
+	"officer-workspace": {seal.PurposeData, seal.PurposeSession, seal.PurposeCaller},
 }
 
 // OpenSealer is how the function of dir opens its sealer, as its main.go

@@ -3,23 +3,20 @@
 // /sign-out, POST /form/referrals, GET /confirmation), in English and French.
 //
 // The pages sit outside the HttpApi JWT authorizer (a browser holding a
-// cookie cannot pass it), so this package is its own gate: a sealed session
-// cookie (AES-256-GCM from Go's crypto, keys derived with HKDF from a session
-// secret: SESSION_KEY locally, in AWS the sealer's PRF on the first request)
-// holding only the partner id, the subject and the expiry; HttpOnly, SameSite=Strict, Secure except on loopback; a CSRF token
-// per session (an HMAC of the cookie, sent back in a hidden field); and an
-// Origin check on every POST. No token ever travels in a URL or sits where
-// JavaScript can read it.
+// cookie cannot pass it), so this package is its own gate, with
+// shared/websession's sealed session cookie (holding only the partner id,
+// the subject and the expiry; keys derived from SESSION_KEY locally, in AWS
+// from the sealer's PRF on the first request), its CSRF token per session,
+// and an Origin check on every POST. No token ever travels in a URL or sits
+// where JavaScript can read it.
 //
-// Sign-in in AWS is OpenID Connect (oidc.go, oidc_callback.go, oidc_jwks.go):
-// the authorization-code flow with PKCE for a public client (no client
-// secret), the ID token verified against the provider's JWKS (RS256 or ES256
-// only; iss, aud, azp, exp, nbf, iat, nonce), and only a caller holding the
-// partner role with a valid partner id gets a session; anyone else sees a
-// bilingual 403 page. The provider's cross-site return is answered with a
-// same-origin page that sets the SameSite=Strict cookie and moves on to the
-// form, so the next navigation is same-site and carries it. The log names a
-// refusal's reason in a fixed word, never a token, code or claim.
+// Sign-in in AWS is websession's OpenID Connect code flow with PKCE
+// (signin.go); only a caller holding the partner role with a valid partner
+// id gets a session; anyone else sees a bilingual 403 page. The provider's
+// cross-site return is answered with a same-origin page that sets the
+// SameSite=Strict cookie and moves on to the form, so the next navigation is
+// same-site and carries it. The log names a refusal's reason in a fixed
+// word, never a token, code or claim.
 //
 // Posting a referral runs exactly the create step of POST /referrals (the
 // Create function in Config), as the signed-in partner caseworker.

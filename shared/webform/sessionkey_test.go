@@ -1,6 +1,8 @@
 package webform
 
 import (
+	"github.com/haven-hrd/haven/shared/websession"
+
 	"context"
 	"errors"
 	"log/slog"
@@ -141,12 +143,12 @@ func TestSessionSecretFromSealer(t *testing.T) {
 	}
 	cookie := pair(resp.Headers["Set-Cookie"])
 	name, value, _ := strings.Cut(cookie, "=")
-	want, err := newSessionKeys([]byte(secret))
+	want, err := websession.NewKeys([]byte(secret))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var s session
-	if err := want.open(name, value, &s); err != nil || s.Partner != "unhcr" {
+	if err := want.Open(name, value, &s); err != nil || s.Partner != "unhcr" {
 		t.Errorf("cookie does not open with keys from the session keyset: %+v, %v", s, err)
 	}
 	if n := sealer.calls.Load(); n != 2 {
@@ -181,10 +183,10 @@ func TestSessionKeyWins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, _ := newSessionKeys([]byte(strings.Repeat("k", 32)))
+	want, _ := websession.NewKeys([]byte(strings.Repeat("k", 32)))
 	name, value, _ := strings.Cut(pair(resp.Headers["Set-Cookie"]), "=")
 	var s session
-	if err := want.open(name, value, &s); err != nil {
+	if err := want.Open(name, value, &s); err != nil {
 		t.Errorf("cookie not sealed with SESSION_KEY: %v", err)
 	}
 	if sealer.calls.Load() != 0 {

@@ -3,9 +3,7 @@ package webform
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"embed"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -23,6 +21,7 @@ import (
 	"github.com/haven-hrd/haven/shared/apigw"
 	"github.com/haven-hrd/haven/shared/clock"
 	"github.com/haven-hrd/haven/shared/problem"
+	"github.com/haven-hrd/haven/shared/websession"
 )
 
 // Paths of the pages. The template declares the same routes.
@@ -68,18 +67,16 @@ type Config struct {
 // Form is the web-form function.
 type Form struct {
 	cfg  Config
-	sess lazyKeys
-	disc discoveryCache
-	jwks jwksCache
-	used usedStates
+	sess websession.Lazy
+	oidc *websession.Provider
 }
 
 // New checks cfg and returns the form.
 func New(cfg Config) (*Form, error) {
-	var keys *sessionKeys
+	var keys *websession.Keys
 	if len(cfg.SessionKey) > 0 || cfg.SessionSecrets == nil {
 		var err error
-		if keys, err = newSessionKeys(cfg.SessionKey); err != nil {
+		if keys, err = websession.NewKeys(cfg.SessionKey); err != nil {
 			return nil, err
 		}
 	}
@@ -95,18 +92,18 @@ func New(cfg Config) (*Form, error) {
 	if len(cfg.Partners) == 0 {
 		cfg.Partners = []string{"unhcr", "front-line-defenders", "protectdefenders-eu"}
 	}
-	f := &Form{cfg: cfg}
+	f := &Form{cfg: cfg, oidc: websession.NewProvider(cfg.OIDC, cfg.Now)}
 	if keys != nil {
-		f.sess.keys.Store(keys)
+		f.sess.Set(keys)
 	} else {
-		f.sess.secret = cfg.SessionSecrets
+		f.sess.Secret = cfg.SessionSecrets
 	}
 	return f, nil
 }
 
 // keys returns the session keys. Step has made sure they are there before
 // any handler runs.
-func (f *Form) keys() *sessionKeys { return f.sess.keys.Load() }
+func (f *Form) keys() *websession.Keys { return f.sess.Load() }
 
 // Step routes one request of the web-form function by its route key.
 func (f *Form) Step(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
@@ -116,7 +113,7 @@ func (f *Form) Step(ctx context.Context, r *apigw.Request) (apigw.Response, erro
 	if method == http.MethodPost && !sameOrigin(r) {
 		return f.errorPage(r, http.StatusForbidden, "error.forbidden"), nil
 	}
-	if _, err := f.sess.get(); err != nil {
+	if _, err := f.sess.Get(); err != nil {
 		// In AWS the keys come from the sealer through KMS: a failure is
 		// (most likely) passing, and the next request tries again. The
 		// error names no secret.
@@ -140,50 +137,14 @@ func (f *Form) Step(ctx context.Context, r *apigw.Request) (apigw.Response, erro
 	return apigw.Response{}, problem.New(problem.NotFound)
 }
 
-// pageLang is ?lang=, else Accept-Language.
-func pageLang(r *apigw.Request) problem.Lang {
-	switch r.Event.QueryStringParameters["lang"] {
-	case "fr":
-		return problem.French
-	case "en":
-		return problem.English
-	}
-	return problem.PickLang(r.Header("Accept-Language"))
-}
-
-// sameOrigin refuses cross-site posts when the browser says where they come
-// from (every current browser sends Origin on a POST; the pages' referrer
-// policy is same-origin, since no-referrer would make it "null").
-func sameOrigin(r *apigw.Request) bool {
-	o := r.Header("Origin")
-	if o == "" || o == "null" {
-		return o == ""
-	}
-	u, err := url.Parse(o)
-	return err == nil && u.Host == r.Header("Host")
-}
-
-func withLang(path string, lang problem.Lang, extra ...string) string {
-	q := url.Values{}
-	for i := 0; i+1 < len(extra); i += 2 {
-		q.Set(extra[i], extra[i+1])
-	}
-	q.Set("lang", string(lang))
-	return path + "?" + q.Encode()
-}
-
-func redirect(to string) apigw.Response {
-	return apigw.Response{Status: http.StatusSeeOther, Headers: map[string]string{"Location": to}}
-}
-
 // current returns the signed-in session and the raw cookie value, or ok false.
 func (f *Form) current(r *apigw.Request) (s session, raw string, ok bool) {
-	spec := specFor(r.Header("Host"))
-	raw = cookieValue(r.Event.Cookies, spec.sessionCookie())
+	c := websession.For(r.Header("Host"))
+	raw = websession.Value(r.Event.Cookies, c.Name(sessionCookieName))
 	if raw == "" {
 		return session{}, "", false
 	}
-	if err := f.keys().open(spec.sessionCookie(), raw, &s); err != nil || !s.valid(f.cfg.Now()) {
+	if err := f.keys().Open(c.Name(sessionCookieName), raw, &s); err != nil || !s.valid(f.cfg.Now()) {
 		return session{}, "", false
 	}
 	return s, raw, true
@@ -238,23 +199,23 @@ func (f *Form) startSession(r *apigw.Request, s session) (apigw.Response, error)
 // sign-ins (development and OIDC) make sessions only through it.
 func (f *Form) sessionCookie(r *apigw.Request, s session) (string, error) {
 	s.Expires = f.cfg.Now().Add(SessionTTL).Unix()
-	spec := specFor(r.Header("Host"))
-	val, err := f.keys().seal(spec.sessionCookie(), s)
+	c := websession.For(r.Header("Host"))
+	val, err := f.keys().Seal(c.Name(sessionCookieName), s)
 	if err != nil {
 		return "", problem.Wrap(problem.Internal, err)
 	}
-	return spec.set(spec.sessionCookie(), val, int(SessionTTL/time.Second), "Strict"), nil
+	return c.Set(c.Name(sessionCookieName), val, int(SessionTTL/time.Second), "Strict"), nil
 }
 
 func (f *Form) signOut(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
 	_, raw, ok := f.current(r)
 	v, _ := url.ParseQuery(string(r.Body))
-	if ok && !f.keys().checkCSRF(raw, v.Get("csrf_token")) {
+	if ok && !f.keys().CheckCSRF(raw, v.Get("csrf_token")) {
 		return f.errorPage(r, http.StatusForbidden, "error.forbidden"), nil
 	}
-	spec := specFor(r.Header("Host"))
+	c := websession.For(r.Header("Host"))
 	resp := redirect(withLang(SignInPath, r.Lang))
-	resp.Headers["Set-Cookie"] = spec.set(spec.sessionCookie(), "", -1, "Strict")
+	resp.Headers["Set-Cookie"] = c.Set(c.Name(sessionCookieName), "", -1, "Strict")
 	return resp, nil
 }
 
@@ -270,8 +231,8 @@ func (f *Form) form(ctx context.Context, r *apigw.Request) (apigw.Response, erro
 	if err == nil {
 		// The OIDC sign-in's state cookie is done with once the session
 		// works (the page that set the session could set only one cookie).
-		if spec := specFor(r.Header("Host")); cookieValue(r.Event.Cookies, spec.oidcCookie()) != "" {
-			resp.Headers["Set-Cookie"] = spec.set(spec.oidcCookie(), "", -1, "Lax")
+		if c := websession.For(r.Header("Host")); websession.Value(r.Event.Cookies, c.Name(oidcCookieName)) != "" {
+			resp.Headers["Set-Cookie"] = c.Set(c.Name(oidcCookieName), "", -1, "Lax")
 		}
 	}
 	return resp, err
@@ -297,7 +258,7 @@ func (f *Form) post(ctx context.Context, r *apigw.Request) (apigw.Response, erro
 	if err != nil {
 		return apigw.Response{}, problem.Invalid(problem.FieldError{Code: problem.CodeMalformed})
 	}
-	if !f.keys().checkCSRF(raw, values.Get("csrf_token")) {
+	if !f.keys().CheckCSRF(raw, values.Get("csrf_token")) {
 		if wantsJSON(r) {
 			return apigw.Response{}, problem.New(problem.Forbidden)
 		}
@@ -398,7 +359,7 @@ func (f *Form) confirmation(ctx context.Context, r *apigw.Request) (apigw.Respon
 		return redirect(withLang(SignInPath, r.Lang)), nil
 	}
 	p := f.newPage(r, "title.confirmation")
-	p.Session, p.CSRF = &s, f.keys().csrfToken(raw)
+	p.Session, p.CSRF = &s, f.keys().CSRFToken(raw)
 	p.ReferralID = r.Event.QueryStringParameters["id"]
 	if !validID(p.ReferralID) {
 		p.ReferralID = ""
@@ -563,7 +524,7 @@ func (f *Form) newPage(r *apigw.Request, titleKey string) *page {
 		path = FormPath
 	}
 	return &page{
-		Lang: r.Lang, Title: T(r.Lang, titleKey), Nonce: nonce(),
+		Lang: r.Lang, Title: T(r.Lang, titleKey), Nonce: websession.CSPNonce(),
 		SwitchURL: path + "?" + q.Encode(),
 	}
 }
@@ -574,7 +535,7 @@ func (f *Form) formPage(r *apigw.Request, s session, raw string, values url.Valu
 		title = "title.form_errors"
 	}
 	p := f.newPage(r, title)
-	p.Session, p.CSRF = &s, f.keys().csrfToken(raw)
+	p.Session, p.CSRF = &s, f.keys().CSRFToken(raw)
 	p.Values = values
 	p.Streams = f.cfg.Streams
 	p.IdempotencyKey = ulid.Make().String()
@@ -703,19 +664,13 @@ func (f *Form) errorPage(r *apigw.Request, status int, key string) apigw.Respons
 	return resp
 }
 
-func nonce() string {
-	b := make([]byte, 18)
-	rand.Read(b)
-	return base64.RawStdEncoding.EncodeToString(b)
-}
-
 func (f *Form) render(p *page, view func(*page) g.Node, status int) (apigw.Response, error) {
 	var buf bytes.Buffer
 	if err := p.document(view(p)).Render(&buf); err != nil {
 		return apigw.Response{}, problem.Wrap(problem.Internal, err)
 	}
 	csp := "default-src 'none'; script-src 'nonce-" + p.Nonce + "'; style-src 'nonce-" + p.Nonce + "'; " +
-		"connect-src 'self'; img-src 'self'; form-action 'self'" + f.cfg.OIDC.formAction() + "; frame-ancestors 'none'; base-uri 'none'"
+		"connect-src 'self'; img-src 'self'; form-action 'self'" + f.cfg.OIDC.FormAction() + "; frame-ancestors 'none'; base-uri 'none'"
 	return apigw.Response{Status: status, Body: buf.Bytes(), Headers: map[string]string{
 		"Content-Type":            "text/html; charset=utf-8",
 		"Content-Language":        string(p.Lang),
@@ -725,3 +680,10 @@ func (f *Form) render(p *page, view func(*page) g.Node, status int) (apigw.Respo
 		"Cache-Control":           "no-store",
 	}}, nil
 }
+
+var (
+	pageLang   = websession.PageLang
+	sameOrigin = websession.SameOrigin
+	withLang   = websession.WithLang
+	redirect   = websession.Redirect
+)

@@ -1,4 +1,4 @@
-package webform
+package websession
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package webform
+package websession
 
 import (
 	"context"
@@ -19,28 +19,25 @@ import (
 	"github.com/haven-hrd/haven/shared/problem"
 )
 
-// OIDC is the identity provider partner caseworkers sign in with in AWS (the
-// same issuer whose tokens the HttpApi JWT authorizer accepts): an
+// OIDC is the identity provider Haven's pages sign in with in AWS (the same
+// issuer whose tokens the HttpApi JWT authorizer accepts): an
 // authorization-code flow with PKCE for a public client, so no client secret
 // lives in the function (register the client as public, e.g. a Cognito app
 // client without a secret, an Entra ID "mobile and desktop"/SPA-less public
-// client, with the redirect URL https://<api-host>/sign-in).
+// client, with each page's redirect URL, e.g. https://<api-host>/sign-in).
 //
-// GET /sign-in sends the browser to the provider with state, nonce and a PKCE
+// Begin sends the browser to the provider with state, nonce and a PKCE
 // challenge; the state, nonce and verifier travel in a sealed, 10-minute,
-// SameSite=Lax cookie. On the way back (?code=&state=) the function checks
-// the state (once per process: a state is never accepted twice), exchanges
-// the code at the token endpoint with the verifier, verifies the ID token
-// (oidc_callback.go) and reads the role and partner claims (Claims). Only a
-// partner caseworker with a valid partner id gets the same sealed session the
-// development sign-in makes; the answer is a small same-origin page that sets
-// the SameSite=Strict cookie and continues to the form, so the next request is
-// same-site and carries it.
+// SameSite=Lax cookie. On the way back (?code=&state=) Finish checks the
+// state (once per process: a state is never accepted twice), exchanges the
+// code at the token endpoint with the verifier and verifies the ID token
+// (oidc_finish.go). The page then reads the role and partner claims
+// (ClaimNames) and decides who gets its session.
 type OIDC struct {
 	Issuer   string
 	ClientID string
-	// RedirectURL is this function's GET /sign-in URL as registered with the
-	// provider; empty means https://<Host of the request>/sign-in (the
+	// RedirectURL is the page's sign-in URL as registered with the
+	// provider; empty means https://<Host of the request><sign-in path> (the
 	// template cannot name the API's URL in the function without a cycle,
 	// and the provider refuses any redirect URL not registered with it).
 	RedirectURL string
@@ -69,9 +66,12 @@ type oidcState struct {
 	Expires  int64  `json:"e"`
 }
 
-func (o OIDC) configured() bool { return o.Issuer != "" && o.ClientID != "" }
+// Configured reports whether an issuer and a client id are set.
+func (o OIDC) Configured() bool { return o.Issuer != "" && o.ClientID != "" }
 
-func (o OIDC) claims() apigw.ClaimNames {
+// ClaimNames are the role and partner claims to read (the defaults when
+// unset).
+func (o OIDC) ClaimNames() apigw.ClaimNames {
 	c := o.Claims
 	if c.Role == "" {
 		c.Role = apigw.DefaultClaims.Role
@@ -82,10 +82,10 @@ func (o OIDC) claims() apigw.ClaimNames {
 	return c
 }
 
-// formAction is added to the CSP form-action so that a form may post to the
-// provider (none does yet; redirects are not restricted by form-action in
-// every browser, so the origin is listed).
-func (o OIDC) formAction() string {
+// FormAction is added to a page's CSP form-action so that a form may post
+// to the provider (none does yet; redirects are not restricted by
+// form-action in every browser, so the origin is listed).
+func (o OIDC) FormAction() string {
 	if u, err := url.Parse(o.Issuer); err == nil && u.Scheme == "https" && u.Host != "" {
 		return " https://" + u.Host
 	}
@@ -143,18 +143,37 @@ func (o OIDC) getJSON(ctx context.Context, u string, v any) error {
 	return json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(v)
 }
 
-func (f *Form) endpoints(ctx context.Context) (*discovery, error) {
-	f.disc.mu.Lock()
-	defer f.disc.mu.Unlock()
-	now := f.cfg.Now()
-	if f.disc.d != nil && now.Sub(f.disc.fetched) < oidcCacheTTL {
-		return f.disc.d, nil
+// Provider is one page's client of the identity provider: its
+// configuration, the discovery document and JWKS it keeps, and the states
+// already returned.
+type Provider struct {
+	cfg  OIDC
+	now  func() time.Time
+	disc discoveryCache
+	jwks jwksCache
+	used usedStates
+}
+
+// NewProvider returns the client of cfg on the clock now.
+func NewProvider(cfg OIDC, now func() time.Time) *Provider {
+	return &Provider{cfg: cfg, now: now}
+}
+
+// Config is the provider's configuration.
+func (p *Provider) Config() OIDC { return p.cfg }
+
+func (p *Provider) endpoints(ctx context.Context) (*discovery, error) {
+	p.disc.mu.Lock()
+	defer p.disc.mu.Unlock()
+	now := p.now()
+	if p.disc.d != nil && now.Sub(p.disc.fetched) < oidcCacheTTL {
+		return p.disc.d, nil
 	}
-	o := f.cfg.OIDC
+	o := p.cfg
 	var d discovery
 	if err := o.getJSON(ctx, strings.TrimRight(o.Issuer, "/")+"/.well-known/openid-configuration", &d); err != nil {
-		if f.disc.d != nil {
-			return f.disc.d, nil // a stale document beats none while the provider is briefly away
+		if p.disc.d != nil {
+			return p.disc.d, nil // a stale document beats none while the provider is briefly away
 		}
 		return nil, err
 	}
@@ -166,7 +185,7 @@ func (f *Form) endpoints(ctx context.Context) (*discovery, error) {
 			return nil, errors.New("oidc discovery: an endpoint is missing or not https")
 		}
 	}
-	f.disc.d, f.disc.fetched = &d, now
+	p.disc.d, p.disc.fetched = &d, now
 	return &d, nil
 }
 
@@ -176,51 +195,50 @@ func randomToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// oidcStart is GET /sign-in in AWS: the redirect to the provider, or, on the
-// way back (?code=&state=), the return step.
-func (f *Form) oidcStart(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
-	o := f.cfg.OIDC
-	if !o.configured() {
-		return f.errorPage(r, http.StatusServiceUnavailable, "signin.unavailable"), nil
-	}
-	spec := specFor(r.Header("Host"))
-	q := r.Event.QueryStringParameters
-	if q["code"] != "" || q["error"] != "" || q["state"] != "" {
-		return f.oidcReturn(ctx, r, spec)
-	}
-	d, err := f.endpoints(ctx)
+// StateCookieTTL is how long a sign-in may take at the provider.
+const StateCookieTTL = 10 * time.Minute
+
+// Begin starts a sign-in: the provider's authorization URL to send the
+// browser to, and the Set-Cookie value of the sealed state cookie
+// (stateCookie, SameSite=Lax: the provider sends the browser back with a
+// cross-site top-level GET, which must carry it). An unreachable provider
+// is Unavailable.
+func (p *Provider) Begin(ctx context.Context, keys *Keys, c Cookies, stateCookie, redirectURL string, lang problem.Lang) (location, setCookie string, err error) {
+	d, err := p.endpoints(ctx)
 	if err != nil {
-		r.Log.Error("oidc discovery failed", "cause_type", "discovery")
-		return apigw.Response{}, problem.Wrap(problem.Unavailable, err)
+		return "", "", problem.Wrap(problem.Unavailable, err)
 	}
-	st := oidcState{State: randomToken(), Nonce: randomToken(), Verifier: randomToken(), Lang: string(r.Lang),
-		Expires: f.cfg.Now().Add(10 * time.Minute).Unix()}
-	sealed, err := f.keys().seal(spec.oidcCookie(), st)
+	st := oidcState{State: randomToken(), Nonce: randomToken(), Verifier: randomToken(), Lang: string(lang),
+		Expires: p.now().Add(StateCookieTTL).Unix()}
+	sealed, err := keys.Seal(stateCookie, st)
 	if err != nil {
-		return apigw.Response{}, problem.Wrap(problem.Internal, err)
+		return "", "", problem.Wrap(problem.Internal, err)
 	}
-	redirectURL := o.redirectURL(r)
 	challenge := sha256.Sum256([]byte(st.Verifier))
 	v := url.Values{
-		"response_type": {"code"}, "client_id": {o.ClientID}, "redirect_uri": {redirectURL},
+		"response_type": {"code"}, "client_id": {p.cfg.ClientID}, "redirect_uri": {redirectURL},
 		"scope": {"openid"}, "state": {st.State}, "nonce": {st.Nonce},
 		"code_challenge": {base64.RawURLEncoding.EncodeToString(challenge[:])}, "code_challenge_method": {"S256"},
-		"ui_locales": {string(r.Lang)},
+		"ui_locales": {string(lang)},
 	}
 	sep := "?"
 	if strings.Contains(d.AuthorizationEndpoint, "?") {
 		sep = "&"
 	}
-	resp := redirect(d.AuthorizationEndpoint + sep + v.Encode())
-	// Lax, not Strict: the provider sends the browser back with a cross-site
-	// top-level GET, which must carry this cookie.
-	resp.Headers["Set-Cookie"] = spec.set(spec.oidcCookie(), sealed, 600, "Lax")
-	return resp, nil
+	return d.AuthorizationEndpoint + sep + v.Encode(), c.Set(stateCookie, sealed, int(StateCookieTTL/time.Second), "Lax"), nil
 }
 
-func (o OIDC) redirectURL(r *apigw.Request) string {
+// ReturnURL is the URL the provider sends the browser back to: the
+// configured RedirectURL, else https://<Host of r><path>.
+func (o OIDC) ReturnURL(r *apigw.Request, path string) string {
 	if o.RedirectURL != "" {
 		return o.RedirectURL
 	}
-	return "https://" + r.Header("Host") + SignInPath
+	return "https://" + r.Header("Host") + path
+}
+
+// Returning reports whether a sign-in request is the provider's return
+// (?code=, ?error= or ?state=).
+func Returning(q map[string]string) bool {
+	return q["code"] != "" || q["error"] != "" || q["state"] != ""
 }

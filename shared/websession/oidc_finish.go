@@ -1,4 +1,4 @@
-package webform
+package websession
 
 import (
 	"context"
@@ -17,7 +17,6 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/haven-hrd/haven/shared/apigw"
 	"github.com/haven-hrd/haven/shared/problem"
 )
 
@@ -43,70 +42,59 @@ var (
 	errAlg           = errors.New("alg")
 )
 
-// oidcReturn is GET /sign-in?code=&state= (or ?error=&state=): the provider
-// sending the browser back.
-func (f *Form) oidcReturn(ctx context.Context, r *apigw.Request, spec cookieSpec) (apigw.Response, error) {
-	o := f.cfg.OIDC
-	q := r.Event.QueryStringParameters
-	code, state, provErr := q["code"], q["state"], q["error"]
-	// Nothing from the provider's query goes into the pages rendered below
-	// (the language switch copies the query).
-	r.Event.QueryStringParameters = map[string]string{}
-	if l := q["lang"]; l != "" {
-		r.Event.QueryStringParameters["lang"] = l
-	}
-	clearState := spec.set(spec.oidcCookie(), "", -1, "Lax")
-	refuse := func(status int, key, reason string) (apigw.Response, error) {
-		r.Log.Warn("oidc sign-in refused", "reason", reason)
-		resp := f.noticePage(r, status, key)
-		resp.Headers["Set-Cookie"] = clearState
-		return resp, nil
-	}
+// Refusal is a sign-in refused: the HTTP status and the page's catalog key
+// of the message to show ("error.forbidden", "signin.failed"), and the
+// reason the log names (a fixed word, never a token, code, claim value or a
+// provider's free text).
+type Refusal struct {
+	Status int
+	Key    string
+	Reason string
+}
 
+// Finish is the provider sending the browser back (GET <sign-in>?code=&state=,
+// or ?error=&state=): q is the query, cookies the request's cookies. It
+// checks the sealed state cookie against the state (once per process),
+// exchanges the code with the PKCE verifier and verifies the ID token. It
+// returns the token's claims and the language the sign-in started in, or a
+// refusal. The caller clears the state cookie either way.
+func (p *Provider) Finish(ctx context.Context, keys *Keys, stateCookie, redirectURL string, q map[string]string, cookies []string) (jwt.MapClaims, problem.Lang, *Refusal) {
+	code, state, provErr := q["code"], q["state"], q["error"]
 	var st oidcState
-	raw := cookieValue(r.Event.Cookies, spec.oidcCookie())
-	now := f.cfg.Now()
-	if raw == "" || f.keys().open(spec.oidcCookie(), raw, &st) != nil || st.Expires < now.Unix() ||
+	raw := Value(cookies, stateCookie)
+	now := p.now()
+	if raw == "" || keys.Open(stateCookie, raw, &st) != nil || st.Expires < now.Unix() ||
 		state == "" || subtle.ConstantTimeCompare([]byte(state), []byte(st.State)) != 1 {
-		return refuse(http.StatusForbidden, "error.forbidden", "state")
+		return nil, "", &Refusal{http.StatusForbidden, "error.forbidden", "state"}
 	}
-	if q["lang"] == "" && (st.Lang == string(problem.English) || st.Lang == string(problem.French)) {
-		r.Lang = problem.Lang(st.Lang)
+	lang := problem.Lang("")
+	if st.Lang == string(problem.English) || st.Lang == string(problem.French) {
+		lang = problem.Lang(st.Lang)
 	}
 	// A state is good for one return only, whatever happens next.
-	if !f.used.claim(st.State, st.Expires, now.Unix()) {
-		return refuse(http.StatusForbidden, "error.forbidden", "state_replayed")
+	if !p.used.claim(st.State, st.Expires, now.Unix()) {
+		return nil, lang, &Refusal{http.StatusForbidden, "error.forbidden", "state_replayed"}
 	}
 	if provErr != "" || code == "" {
 		reason := "provider_error"
 		if providerErrorCode.MatchString(provErr) {
 			reason += ":" + provErr
 		}
-		return refuse(http.StatusForbidden, "signin.failed", reason)
+		return nil, lang, &Refusal{http.StatusForbidden, "signin.failed", reason}
 	}
-
-	d, err := f.endpoints(ctx)
+	d, err := p.endpoints(ctx)
 	if err != nil {
-		return refuse(http.StatusBadGateway, "signin.failed", "discovery")
+		return nil, lang, &Refusal{http.StatusBadGateway, "signin.failed", "discovery"}
 	}
-	idToken, err := o.exchange(ctx, d, code, st.Verifier, o.redirectURL(r))
+	idToken, err := p.cfg.exchange(ctx, d, code, st.Verifier, redirectURL)
 	if err != nil {
-		return refuse(http.StatusBadGateway, "signin.failed", reasonOf(err))
+		return nil, lang, &Refusal{http.StatusBadGateway, "signin.failed", reasonOf(err)}
 	}
-	claims, err := f.verifyIDToken(ctx, d, idToken, st.Nonce)
+	claims, err := p.verifyIDToken(ctx, d, idToken, st.Nonce)
 	if err != nil {
-		return refuse(http.StatusForbidden, "signin.failed", reasonOf(err))
+		return nil, lang, &Refusal{http.StatusForbidden, "signin.failed", reasonOf(err)}
 	}
-	s, ok := partnerSession(claims, o.claims())
-	if !ok {
-		return refuse(http.StatusForbidden, "signin.partners_only", "not_partner")
-	}
-	cookie, err := f.sessionCookie(r, s)
-	if err != nil {
-		return apigw.Response{}, err
-	}
-	r.Log.Info("oidc sign-in", "partner", s.Partner)
-	return f.signedInPage(r, cookie)
+	return claims, lang, nil
 }
 
 var providerErrorCode = regexp.MustCompile(`^[a-z_]{1,40}$`)
@@ -171,25 +159,25 @@ func (o OIDC) exchange(ctx context.Context, d *discovery, code, verifier, redire
 // verifyIDToken checks the signature against the provider's JWKS (RS256 or
 // ES256 only), iss, aud (and azp), exp, nbf and iat with a small leeway, and
 // the nonce; it returns the token's claims.
-func (f *Form) verifyIDToken(ctx context.Context, d *discovery, raw, nonce string) (jwt.MapClaims, error) {
-	o := f.cfg.OIDC
-	p := jwt.NewParser(
+func (p *Provider) verifyIDToken(ctx context.Context, d *discovery, raw, nonce string) (jwt.MapClaims, error) {
+	o := p.cfg
+	parser := jwt.NewParser(
 		jwt.WithValidMethods(oidcAlgs),
 		jwt.WithIssuer(o.Issuer),
 		jwt.WithAudience(o.ClientID),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 		jwt.WithLeeway(oidcLeeway),
-		jwt.WithTimeFunc(f.cfg.Now),
+		jwt.WithTimeFunc(p.now),
 	)
 	// The parser refuses other algorithms too; this names the reason.
 	if hdr, err := tokenHeader(raw); err != nil || !slices.Contains(oidcAlgs, hdr.Alg) {
 		return nil, errAlg
 	}
 	claims := jwt.MapClaims{}
-	_, err := p.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
+	_, err := parser.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
 		kid, _ := t.Header["kid"].(string)
-		return f.jwks.key(ctx, o, d.JWKSURI, kid, t.Method.Alg(), f.cfg.Now())
+		return p.jwks.key(ctx, o, d.JWKSURI, kid, t.Method.Alg(), p.now())
 	})
 	if err != nil {
 		return nil, err
@@ -224,27 +212,9 @@ func tokenHeader(raw string) (h struct {
 	return h, err
 }
 
-// partnerSession reads the role and partner claims: only a caller holding the
-// partner role with a well-formed partner id gets a form session.
-func partnerSession(claims jwt.MapClaims, names apigw.ClaimNames) (session, bool) {
-	isPartner := false
-	for _, role := range claimStrings(claims[names.Role]) {
-		if role == string(apigw.Partner) {
-			isPartner = true
-		}
-	}
-	partner, _ := claims[names.Partner].(string)
-	partner = strings.TrimSpace(partner)
-	sub, _ := claims.GetSubject()
-	if !isPartner || !validPartnerID(partner) || sub == "" {
-		return session{}, false
-	}
-	return session{Partner: partner, Subject: sub}, true
-}
-
-// claimStrings reads a claim that may be a string ("partner", "partner
+// ClaimStrings reads a claim that may be a string ("partner", "partner
 // officer", "[partner,officer]") or an array of strings.
-func claimStrings(v any) []string {
+func ClaimStrings(v any) []string {
 	switch v := v.(type) {
 	case string:
 		return strings.FieldsFunc(v, func(r rune) bool {
@@ -260,20 +230,6 @@ func claimStrings(v any) []string {
 		return out
 	}
 	return nil
-}
-
-// validPartnerID is the rule the API applies to the partner claim
-// (apigw.CallerFrom): lower-case letters, digits and hyphens, 1–64.
-func validPartnerID(p string) bool {
-	if p == "" || len(p) > 64 {
-		return false
-	}
-	for _, c := range p {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 // usedStates remembers, per process, the states already returned, until
@@ -312,42 +268,4 @@ func (u *usedStates) claim(state string, expires, now int64) bool {
 	u.m[state] = expires
 	u.order = append(u.order, state)
 	return true
-}
-
-// ---------------------------------------------------------------- pages
-
-// signedInPage answers the provider's cross-site redirect with a same-origin
-// page (200, no-store) that sets the session cookie and continues to the
-// form. A SameSite=Strict cookie set on a cross-site navigation is stored but
-// not sent on a redirect chained to it; the refresh below is a new navigation
-// started by this origin's own page, so it is same-site and carries it.
-func (f *Form) signedInPage(r *apigw.Request, cookie string) (apigw.Response, error) {
-	p := f.newPage(r, "title.signed_in")
-	p.Refresh = withLang(FormPath, r.Lang)
-	resp, err := f.render(p, signedInView, http.StatusOK)
-	if err != nil {
-		return apigw.Response{}, err
-	}
-	// The address of this page holds the (now redeemed) code: it goes
-	// nowhere, not even to this origin.
-	resp.Headers["Referrer-Policy"] = "no-referrer"
-	resp.Headers["Set-Cookie"] = cookie
-	return resp, nil
-}
-
-// noticePage is a refusal: its title and heading say what happened.
-func (f *Form) noticePage(r *apigw.Request, status int, key string) apigw.Response {
-	title := "title.error"
-	if key == "signin.partners_only" {
-		title = "title.partners_only"
-	}
-	p := f.newPage(r, title)
-	p.Message = T(r.Lang, key)
-	p.Back = key != "signin.partners_only"
-	resp, err := f.render(p, noticeView, status)
-	if err != nil {
-		return apigw.Response{Status: http.StatusInternalServerError, Headers: map[string]string{}}
-	}
-	resp.Headers["Referrer-Policy"] = "no-referrer"
-	return resp
 }
