@@ -43,13 +43,14 @@ func main() {
 	fmt.Fprintf(os.Stderr, `Haven is running locally.
   API:       %s
   Form:      %s/
+  Officers:  %s/officer
   DynamoDB:  %s   (aws dynamodb scan --table-name HavenTable --endpoint-url %s)
   S3:        %s   (aws s3 ls s3://reportsbucket --endpoint-url %s)
   Data:      %s   (kept across restarts; delete it to start afresh)
 Get a token:  curl -s -X POST %s/_local/tokens -H 'Content-Type: application/json' -d '{"role":"partner","partner":"front-line-defenders"}'
               (/_local/* answers only a loopback Host and Content-Type: application/json)
 Stop with Ctrl-C.
-`, r.URL, r.URL, r.DynamoDBURL, r.DynamoDBURL, r.S3URL, r.S3URL, cfg.DataDir, r.URL)
+`, r.URL, r.URL, r.URL, r.DynamoDBURL, r.DynamoDBURL, r.S3URL, r.S3URL, cfg.DataDir, r.URL)
 	<-ctx.Done()
 	fmt.Fprintln(os.Stderr, "stopping: saving data…")
 	if err := r.Close(); err != nil {
