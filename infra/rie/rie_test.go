@@ -216,6 +216,10 @@ func TestFunctionsUnderRIE(t *testing.T) {
 	if wf := http("web-form", event("web-form"), 303); !strings.Contains(wf.Headers["Location"], "/sign-in") {
 		t.Errorf("web-form: Location %q, want the sign-in page", wf.Headers["Location"])
 	}
+	// So does the officers' workspace, to its own sign-in.
+	if ws := http("officer-workspace", event("officer-workspace"), 303); !strings.Contains(ws.Headers["Location"], "/officer/sign-in") {
+		t.Errorf("officer-workspace: Location %q, want the workspace's sign-in page", ws.Headers["Location"])
+	}
 
 	// The scheduled jobs, with an EventBridge Scheduler event, run at once
 	// (each its own process).

@@ -116,7 +116,9 @@
 //	list periods (sweep, reports)             Query gsi1 PERIODS (gsi1sk <stream>#<year>)                1+ reads
 //	waitlist in order                         Query WAIT#<s>#<y> ascending                             1+ reads
 //	work queue page (officers' workspace)     Query gsi4 QUEUE#<state>#<stream>[#<year>] ascending: emergency first,
-//	                                          then oldest (the waitlist's order); Limit = page size; urgency filter:
+//	                                          then oldest (the waitlist's order); Limit = page size, or on a first
+//	                                          page MaxQueueCount (100): the rows past the page are only counted, by
+//	                                          urgency, for the filters' counts ("100+" beyond); urgency filter:
 //	                                          gsi4sk begins_with <rank>#; partner filter: the same on gsi3
 //	                                          <gsi4pk>#<partner>. Cursor = the last entry's keys   1 read per page
 //	                                          Trade-off: an entry per referral instead of sparse index attributes on

@@ -163,10 +163,11 @@ type QueueEntry struct {
 }
 
 // QueuePage is one page of a queue, in order; Next resumes after it (nil at
-// the end).
+// the end). A first page also counts the queue (Counts; nil on later pages).
 type QueuePage struct {
-	Items []QueueEntry
-	Next  map[string]string
+	Items  []QueueEntry
+	Next   map[string]string
+	Counts *QueueCounts
 }
 
 // MaxQueuePage bounds a queue page.
@@ -189,8 +190,13 @@ func (s *Store) Queue(ctx context.Context, f QueueFilter, limit int, from map[st
 	if f.Partner != "" {
 		index, pkAttr, skAttr, pkVal = "gsi3", "gsi3pk", "gsi3sk", queuePartnerGSI(pkVal, f.Partner)
 	}
+	// A first page reads on to count the queue, up to MaxQueueCount.
+	read := limit
+	if from == nil {
+		read = max(limit, MaxQueueCount)
+	}
 	in := &dynamodb.QueryInput{
-		TableName: aws.String(s.table), IndexName: aws.String(index), Limit: aws.Int32(int32(limit)),
+		TableName: aws.String(s.table), IndexName: aws.String(index), Limit: aws.Int32(int32(read)),
 		KeyConditionExpression:    aws.String("#pk = :pk"),
 		ExpressionAttributeNames:  map[string]string{"#pk": pkAttr},
 		ExpressionAttributeValues: map[string]ddb.AttributeValue{":pk": str(pkVal)},
@@ -222,12 +228,17 @@ func (s *Store) Queue(ctx context.Context, f QueueFilter, limit int, from map[st
 	if err != nil {
 		return QueuePage{}, classify(err)
 	}
-	page := QueuePage{Items: make([]QueueEntry, 0, len(out.Items))}
+	page := QueuePage{Items: make([]QueueEntry, 0, min(limit, len(out.Items)))}
 	var last queueItem
+	entries := make([]queueItem, 0, len(out.Items))
 	for _, raw := range out.Items {
 		var it queueItem
 		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
 			return QueuePage{}, problem.Wrap(problem.Internal, err)
+		}
+		entries = append(entries, it)
+		if len(page.Items) == limit {
+			continue // counted, not shown
 		}
 		created, err := time.Parse(waitTime, it.CreatedAt)
 		if err != nil {
@@ -239,13 +250,64 @@ func (s *Store) Queue(ctx context.Context, f QueueFilter, limit int, from map[st
 		})
 		last = it
 	}
+	if from == nil {
+		page.Counts = countOf(entries, len(out.LastEvaluatedKey) > 0)
+	}
 	// A full page may be the last one: DynamoDB then still returns a key,
 	// and the next page is empty. Either way the cursor names exactly the
 	// last item served.
-	if len(out.LastEvaluatedKey) > 0 && len(page.Items) > 0 {
+	if (len(out.LastEvaluatedKey) > 0 || len(entries) > len(page.Items)) && len(page.Items) > 0 {
 		page.Next = map[string]string{attrPK: last.PK, attrSK: last.SK, pkAttr: pkVal, skAttr: last.GSI4SK}
 	}
 	return page, nil
+}
+
+// MaxQueueCount bounds the count of a queue's first page: the page's
+// Query reads up to this many entries (small, with no personal data) and
+// shows the first of them, so the count costs no call of its own and the
+// page costs the same whatever the size of the queue and of the table.
+// Beyond it the count says "more than".
+const MaxQueueCount = 100
+
+// QueueCounts are the referrals of one queue (under its partner and
+// urgency filters) and their persons, by urgency. Entries come emergency
+// first, so when the count stops at MaxQueueCount, the urgencies before the
+// last one counted are still exact: Exact says which are.
+type QueueCounts struct {
+	Referrals map[referral.Urgency]int
+	Persons   map[referral.Urgency]int
+	Exact     map[referral.Urgency]bool
+}
+
+// Total is the number of referrals of every urgency counted, and whether
+// it is exact (else the queue holds more).
+func (c QueueCounts) Total() (referrals, persons int, exact bool) {
+	exact = true
+	for _, u := range urgencies {
+		referrals += c.Referrals[u]
+		persons += c.Persons[u]
+		exact = exact && c.Exact[u]
+	}
+	return referrals, persons, exact
+}
+
+var urgencies = []referral.Urgency{referral.Emergency, referral.Urgent, referral.Normal}
+
+// countOf counts the entries of a first page's Query; more says the Query
+// stopped before the end of the queue.
+func countOf(items []queueItem, more bool) *QueueCounts {
+	c := &QueueCounts{Referrals: map[referral.Urgency]int{}, Persons: map[referral.Urgency]int{}, Exact: map[referral.Urgency]bool{}}
+	last := -1
+	for _, it := range items {
+		u := referral.Urgency(it.Urgency)
+		c.Referrals[u]++
+		c.Persons[u] += it.Persons
+		last = u.Rank()
+	}
+	for _, u := range urgencies {
+		c.Exact[u] = !more || u.Rank() < last
+	}
+	return c
 }
 
 // ReferenceOwner returns the id of the referral that holds a partner's

@@ -5,8 +5,10 @@
 //   - Work queues (GET /officer): screening (submitted), allocation
 //     (eligible), the waitlist in promotion order with why each waits,
 //     decision (allocated) and arrival (approved); filters for pathway,
-//     period, partner and urgency; emergency first, marked, with the age in
-//     days; paginated with signed cursors. Each page is one DynamoDB Query
+//     period, partner and urgency, with counts (a first page's Query reads
+//     on to dynamostore.MaxQueueCount entries and counts those it does not
+//     show); emergency first, marked, with the age in days; paginated with
+//     signed cursors. Each page is one DynamoDB Query
 //     on the queue's own partition (shared/dynamostore, queue.go) and shows
 //     no personal data. An exact lookup by referral id or partner reference
 //     is posted (POST /officer/lookup), so no reference sits in a URL.

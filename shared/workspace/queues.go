@@ -30,9 +30,10 @@ type queueData struct {
 	Streams  []dynamostore.Stream
 	Partners []string
 	Rows     []dynamostore.QueueEntry
-	Next     string // the next page's URL, empty at the end
-	First    bool   // this is not the first page
-	Today    int    // days since the epoch in UTC, for rows' age
+	Counts   *dynamostore.QueueCounts // nil past the first page
+	Next     string                   // the next page's URL, empty at the end
+	First    bool                     // this is not the first page
+	Today    int                      // days since the epoch in UTC, for rows' age
 	Lookup   url.Values
 }
 
@@ -149,7 +150,7 @@ func (w *Workspace) queuePage(ctx context.Context, r *apigw.Request, p *page) er
 	if err != nil {
 		return err
 	}
-	data.Rows = page.Items
+	data.Rows, data.Counts = page.Items, page.Counts
 	if page.Next != nil {
 		v := queueFilterQuery(f).values()
 		v.Set("cursor", w.d.Cursors.Encode(cursorScope(f), page.Next))
@@ -205,6 +206,28 @@ func urgencyTag(p *page, u referral.Urgency) g.Node {
 	return h.Strong(h.Class("tag "+string(u)), g.Text(label))
 }
 
+// countText says how many rows the page shows, of how many referrals (and
+// persons) the queue holds under its filters.
+func (d *queueData) countText(p *page) string {
+	if d.Counts == nil {
+		return fmt.Sprintf(p.T("queue.shown"), len(d.Rows))
+	}
+	referrals, persons, exact := d.Counts.Total()
+	if !exact {
+		return fmt.Sprintf(p.T("queue.shown_of_more"), len(d.Rows), referrals)
+	}
+	return fmt.Sprintf(p.T("queue.shown_of"), len(d.Rows), referrals, persons)
+}
+
+// countOf is a count as the filters show it: "12", or "500+" when the
+// count stopped before the end of the queue.
+func countOf(n int, exact bool) string {
+	if exact {
+		return strconv.Itoa(n)
+	}
+	return strconv.Itoa(n) + "+"
+}
+
 func queuesView(p *page) g.Node {
 	d := p.Queue
 	f := d.Filter
@@ -249,7 +272,13 @@ func queuesView(p *page) g.Node {
 	}
 	urgencyOptions := g.Group{option("", p.T("filter.any"), string(f.Urgency))}
 	for _, u := range []referral.Urgency{referral.Emergency, referral.Urgent, referral.Normal} {
-		urgencyOptions = append(urgencyOptions, option(string(u), p.T("urgency."+string(u)), string(f.Urgency)))
+		label := p.T("urgency." + string(u))
+		// Counted under the urgency filter, the queue's other urgencies
+		// are not counted.
+		if d.Counts != nil && (f.Urgency == "" || f.Urgency == u) {
+			label = fmt.Sprintf("%s (%s)", label, countOf(d.Counts.Referrals[u], d.Counts.Exact[u]))
+		}
+		urgencyOptions = append(urgencyOptions, option(string(u), label, string(f.Urgency)))
 	}
 	var streamOptions g.Group
 	for _, s := range d.Streams {
@@ -285,7 +314,7 @@ func queuesView(p *page) g.Node {
 			h.Div(h.Label(h.For("f-urgency"), g.Text(p.T("filter.urgency"))), h.Select(h.ID("f-urgency"), h.Name("urgency"), urgencyOptions)),
 			h.Div(h.Button(h.Type("submit"), h.Class("button secondary"), h.ID("f-apply"), g.Text(p.T("filter.apply")))),
 		),
-		h.P(h.Role("status"), h.ID("queue-count"), g.Text(fmt.Sprintf(p.T("queue.shown"), len(d.Rows)))),
+		h.P(h.Role("status"), h.ID("queue-count"), g.Text(d.countText(p))),
 		g.If(len(d.Rows) == 0, h.P(g.Text(p.T("queue.empty")))),
 		g.If(len(d.Rows) > 0, h.Table(h.ID("queue"),
 			h.Caption(g.Text(caption)),

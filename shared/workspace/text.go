@@ -106,6 +106,8 @@ var labels = map[string]msg{
 	"col.place":                    {"Place", "Rang"},
 	"queue.caption":                {"%s queue, %s", "File « %s », %s"},
 	"queue.shown":                  {"%d shown on this page.", "%d affichées sur cette page."},
+	"queue.shown_of":               {"%d shown on this page, of %d referrals (%d persons) matching the filters.", "%d affichées sur cette page, sur %d recommandations (%d personnes) correspondant aux filtres."},
+	"queue.shown_of_more":          {"%d shown on this page, of more than %d referrals matching the filters.", "%d affichées sur cette page, sur plus de %d recommandations correspondant aux filtres."},
 	"queue.empty":                  {"No referral in this queue.", "Aucune recommandation dans cette file."},
 	"queue.next":                   {"Next page", "Page suivante"},
 	"queue.first":                  {"First page", "Première page"},

@@ -3,6 +3,7 @@ package workspace_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"html"
 	"net/http"
 	"net/url"
@@ -447,5 +448,51 @@ func TestSignInWithoutProvider(t *testing.T) {
 	}
 	if resp := c.do(http.MethodPost, workspace.SignInPath+"?lang=en", url.Values{"role": {"admin"}}); resp.StatusCode != http.StatusNotFound || c.cookie != "" {
 		t.Errorf("development sign-in post = %d, cookie %q", resp.StatusCode, c.cookie)
+	}
+}
+
+// TestQueueCounts: the filters show how many referrals and persons a queue
+// holds (each urgency beside its choice), under the partner filter; the
+// count is of the whole queue, not of the page.
+func TestQueueCounts(t *testing.T) {
+	e := testenv.New(t, testenv.Options{})
+	e.Seed(t, testenv.Year(), 10)
+	for i, r := range []struct {
+		partner string
+		u       referral.Urgency
+		family  int
+	}{
+		{"front-line-defenders", referral.Emergency, 2},
+		{"front-line-defenders", referral.Normal, 0},
+		{"unhcr", referral.Normal, 3},
+		{"unhcr", referral.Urgent, 1},
+		{"unhcr", referral.Normal, 0},
+	} {
+		createReferral(t, e, fmt.Sprintf("01KCNT0000000000000000000%d", i), r.partner, r.u, r.family)
+	}
+	c := newClient(t, e)
+	c.signIn("officer")
+	for _, tc := range []struct {
+		query, count string
+		options      []string
+	}{
+		{"", "5 shown on this page, of 5 referrals (11 persons) matching the filters.", []string{"Emergency (1)", "Urgent (1)", "Normal (3)"}},
+		{"&urgency=normal", "3 shown on this page, of 3 referrals (6 persons) matching the filters.", []string{"Emergency Urgent Normal (3)"}},
+		{"&partner=unhcr", "3 shown on this page, of 3 referrals (7 persons) matching the filters.", []string{"Emergency (0)", "Urgent (1)", "Normal (2)"}},
+	} {
+		page := c.do(http.MethodGet, "/officer?lang=en&queue=submitted&stream=hrd"+tc.query, nil)
+		got := text(page.Body)
+		if page.StatusCode != 200 || !strings.Contains(got, tc.count) {
+			t.Errorf("%q: %d, want %q in\n%s", tc.query, page.StatusCode, tc.count, got)
+		}
+		for _, o := range tc.options {
+			if !strings.Contains(got, o) {
+				t.Errorf("%q: no option %q in\n%s", tc.query, o, got)
+			}
+		}
+	}
+	fr := c.do(http.MethodGet, "/officer?lang=fr&queue=submitted&stream=hrd", nil)
+	if want := "5 affichées sur cette page, sur 5 recommandations (11 personnes) correspondant aux filtres."; !strings.Contains(text(fr.Body), want) {
+		t.Errorf("French count: want %q in\n%s", want, text(fr.Body))
 	}
 }
