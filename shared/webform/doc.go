@@ -6,7 +6,7 @@
 // cookie cannot pass it), so this package is its own gate, with
 // shared/websession's sealed session cookie (holding only the partner id,
 // the subject and the expiry; keys derived from SESSION_KEY locally, in AWS
-// from the sealer's PRF on the first request), its CSRF token per session,
+// from the sealer's session keyset on the first request), its CSRF token per session,
 // and an Origin check on every POST. No token ever travels in a URL or sits
 // where JavaScript can read it.
 //
