@@ -1,14 +1,13 @@
 package webform
 
 import (
-	"strings"
-
 	"github.com/haven-hrd/haven/shared/problem"
+	"github.com/haven-hrd/haven/shared/websession"
 )
 
 // msg is one piece of page text in English and French. French text is
 // written with plain spaces and gets its typography (no-break spaces before
-// : ; ? ! and inside « ») from frenchTypography when the catalog is built.
+// : ; ? ! and inside « ») from websession.FrenchTypography when the catalog is built.
 type msg struct{ en, fr string }
 
 var catalog = map[string]msg{
@@ -164,24 +163,13 @@ var fieldOverrides = map[string]msg{
 	"consent.given|must-be-true":             {"Confirm that the defender has given consent. Do not refer anyone without it.", "Confirmez que la personne défenseure a donné son consentement. Ne recommandez personne sans celui-ci."},
 }
 
-// frenchTypography adds the no-break spaces French typography needs: a
-// no-break space before a colon and inside guillemets, a narrow no-break
-// space before ; ? and !.
-func frenchTypography(s string) string {
-	r := strings.NewReplacer(
-		" :", "\u00a0:", " ;", "\u202f;", " ?", "\u202f?", " !", "\u202f!",
-		"« ", "«\u00a0", " »", "\u00a0»",
-	)
-	return r.Replace(s)
-}
-
 func init() {
 	for k, m := range catalog {
-		m.fr = frenchTypography(m.fr)
+		m.fr = websession.FrenchTypography(m.fr)
 		catalog[k] = m
 	}
 	for k, m := range fieldOverrides {
-		m.fr = frenchTypography(m.fr)
+		m.fr = websession.FrenchTypography(m.fr)
 		fieldOverrides[k] = m
 	}
 }
@@ -210,7 +198,7 @@ func FieldMessage(lang problem.Lang, field, code string) string {
 	}
 	s := problem.FieldError{Field: field, Code: code}.Message(lang)
 	if lang == problem.French {
-		s = frenchTypography(s)
+		s = websession.FrenchTypography(s)
 	}
 	return s
 }

@@ -2,7 +2,8 @@
 // referral form, shared/webform; the officers' workspace, shared/workspace)
 // share to keep their sessions: sealed session cookies, CSRF tokens and the
 // Origin check, the OpenID Connect sign-in they use in AWS, and the page
-// language (?lang=, else Accept-Language) their links carry.
+// language (?lang=, else Accept-Language) their links carry, with the French
+// typography of their text (FrenchTypography).
 //
 // A page outside the HttpApi JWT authorizer (a browser holding a cookie
 // cannot pass it) is its own gate. Its session travels in a cookie sealed

@@ -5,10 +5,24 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/haven-hrd/haven/shared/apigw"
 	"github.com/haven-hrd/haven/shared/problem"
 )
+
+// frenchSpaces puts the no-break spaces French typography needs: a no-break
+// space before a colon and inside guillemets, a narrow no-break space before
+// ; ? and !. Built once: the pages' text tables are read on every request.
+var frenchSpaces = strings.NewReplacer(
+	" :", "\u00a0:", " ;", "\u202f;", " ?", "\u202f?", " !", "\u202f!",
+	"« ", "«\u00a0", " »", "\u00a0»",
+)
+
+// FrenchTypography gives French text, written with plain spaces in the
+// pages' tables, the no-break spaces French typography puts before : ; ? !
+// and inside « ».
+func FrenchTypography(s string) string { return frenchSpaces.Replace(s) }
 
 // PageLang is a page's language: ?lang=, else Accept-Language.
 func PageLang(r *apigw.Request) problem.Lang {

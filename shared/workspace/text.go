@@ -1,14 +1,13 @@
 package workspace
 
 import (
-	"strings"
-
 	"github.com/haven-hrd/haven/shared/problem"
 	"github.com/haven-hrd/haven/shared/reason"
+	"github.com/haven-hrd/haven/shared/websession"
 )
 
 // msg is one label in English and French. French is written with plain
-// spaces; frenchTypography adds the no-break spaces before : ; ? ! when the
+// spaces; websession.FrenchTypography adds the no-break spaces before : ; ? ! when the
 // table is read.
 type msg struct{ en, fr string }
 
@@ -237,16 +236,9 @@ func T(lang problem.Lang, key string) string {
 		return "[" + key + "]"
 	}
 	if lang == problem.French {
-		return frenchTypography(m.fr)
+		return websession.FrenchTypography(m.fr)
 	}
 	return m.en
-}
-
-// frenchTypography puts a no-break space before the high punctuation of
-// French (: ; ? !) in place of the plain space the table is written with.
-func frenchTypography(s string) string {
-	r := strings.NewReplacer(" :", "\u00a0:", " ;", "\u202f;", " ?", "\u202f?", " !", "\u202f!", "« ", "«\u00a0", " »", "\u00a0»")
-	return r.Replace(s)
 }
 
 // fieldMessage is the message for an API field error, in lang.
@@ -256,7 +248,7 @@ func fieldMessage(lang problem.Lang, fe problem.FieldError) string {
 
 func frenchIf(lang problem.Lang, s string) string {
 	if lang == problem.French {
-		return frenchTypography(s)
+		return websession.FrenchTypography(s)
 	}
 	return s
 }
